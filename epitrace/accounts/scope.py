@@ -1,0 +1,64 @@
+"""Which jurisdictions a user may act on, for a capability.
+
+Cached on the user object for the life of the request: a page that runs
+ten restricted queries reads the memberships once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from epitrace.accounts.roles import role_grants
+
+_CACHE_ATTR = "_epitrace_scope_cache"
+
+
+def visible_jurisdiction_ids(user: Any, capability: str) -> frozenset[int] | None:
+    """Jurisdiction ids where ``user`` holds ``capability``; None means all (system)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return frozenset()
+    if getattr(user, "is_system", False):
+        return None
+    cache: dict[str, frozenset[int]] = user.__dict__.setdefault(_CACHE_ATTR, {})
+    if capability not in cache:
+        cache[capability] = _compute(user, capability)
+    return cache[capability]
+
+
+def _compute(user: Any, capability: str) -> frozenset[int]:
+    from epitrace.accounts.models import Membership
+    from epitrace.jurisdictions.models import Jurisdiction
+
+    roots = [
+        (jid, path)
+        for jid, path, role in Membership.objects.filter(user=user, user__is_active=True)
+        .values_list("jurisdiction_id", "jurisdiction__path", "role")
+        if role_grants(role, capability)
+    ]
+    if not roots:
+        return frozenset()
+    return Jurisdiction.objects.subtree_ids([path for _, path in roots])
+
+
+def has_capability(user: Any, capability: str) -> bool:
+    ids = visible_jurisdiction_ids(user, capability)
+    return ids is None or bool(ids)
+
+
+def forget_scope(user: Any) -> None:
+    """Drop the cached scope (after a membership change in the same request)."""
+    user.__dict__.pop(_CACHE_ATTR, None)
+
+
+def system_user() -> Any:
+    """The system identity, created on first use."""
+    from epitrace.accounts.models import SYSTEM_USERNAME, User
+
+    user, _ = User.objects.get_or_create(
+        is_system=True,
+        defaults={"username": SYSTEM_USERNAME, "display_name": "System", "is_active": True},
+    )
+    if user.has_usable_password():
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user

@@ -1,0 +1,121 @@
+"""Lab results and the raw messages they came from.
+
+The raw message is stored before anything else (for reprocessing and
+audit); each result row keeps a reference to it. Negative results are kept:
+they matter for release and test-based rules, though they open no case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Set
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from epitrace.core.models import RestrictedManager
+from epitrace.diseases.models import Interpretation, TestClass
+from epitrace.labs.choices import MessageFormat, MessageState, ResultStatus
+
+
+class RawMessage(models.Model):
+    """A lab message exactly as received (HL7, FHIR or a CSV row)."""
+
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    format = models.CharField(max_length=8, choices=MessageFormat.choices)
+    source = models.CharField(max_length=32, help_text=_("file, mllp, api, drop folder..."))
+    source_name = models.CharField(max_length=500, blank=True)
+    content = models.TextField()
+    sha256 = models.CharField(max_length=64, db_index=True)
+    control_id = models.CharField(max_length=200, blank=True)
+    sending_facility = models.CharField(max_length=200, blank=True)
+    state = models.CharField(
+        max_length=16, choices=MessageState.choices, default=MessageState.RECEIVED
+    )
+    error = models.TextField(blank=True)
+    jurisdiction = models.ForeignKey(
+        "jurisdictions.Jurisdiction",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Known once the message is processed; unprocessed ones are the state's."),
+    )
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"message {self.pk}"
+
+    @classmethod
+    def scope_q(cls, ids: Set[int]) -> Q:
+        from epitrace.jurisdictions.models import Jurisdiction
+
+        # A message not yet tied to a jurisdiction is visible only at the root.
+        root_ids = set(
+            Jurisdiction.objects.filter(parent__isnull=True).values_list("id", flat=True)
+        )
+        unassigned = Q(jurisdiction__isnull=True) if root_ids & set(ids) else Q(pk__in=[])
+        return Q(jurisdiction_id__in=ids) | unassigned
+
+
+class LabResult(models.Model):
+    """One test result for one person, as reported and as normalised."""
+
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="lab_results")
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.SET_NULL, null=True, blank=True, related_name="lab_results"
+    )
+    jurisdiction = models.ForeignKey(
+        "jurisdictions.Jurisdiction", on_delete=models.PROTECT, related_name="+"
+    )
+    raw_message = models.ForeignKey(
+        RawMessage, on_delete=models.PROTECT, null=True, blank=True, related_name="results"
+    )
+    control_id = models.CharField(max_length=200, blank=True, help_text=_("MSH-10"))
+    sending_facility = models.CharField(max_length=200, blank=True)
+
+    test_code = models.CharField(max_length=64, help_text=_("As sent (OBX-3.1)."))
+    test_code_system = models.CharField(max_length=32, blank=True)
+    test_name = models.CharField(max_length=255, blank=True)
+    test_loinc = models.CharField(max_length=16, blank=True, help_text=_("Normalised LOINC."))
+    test_class = models.CharField(max_length=16, choices=TestClass.choices, default=TestClass.OTHER)
+    disease = models.ForeignKey(
+        "diseases.Disease", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    result_value = models.CharField(max_length=500, blank=True, help_text=_("As sent (OBX-5)."))
+    result_code = models.CharField(max_length=32, blank=True)
+    result_code_system = models.CharField(max_length=32, blank=True)
+    interpretation = models.CharField(
+        max_length=16, choices=Interpretation.choices, default=Interpretation.OTHER
+    )
+    status = models.CharField(max_length=16, choices=ResultStatus.choices)
+
+    specimen_collected_at = models.DateTimeField(null=True, blank=True)
+    specimen_type = models.CharField(max_length=120, blank=True)
+    resulted_at = models.DateTimeField(null=True, blank=True)
+    performing_lab_id = models.CharField(max_length=64, blank=True, help_text=_("CLIA number."))
+    performing_lab_name = models.CharField(max_length=200, blank=True)
+    ordering_facility = models.CharField(max_length=200, blank=True)
+    ordering_provider = models.CharField(max_length=200, blank=True)
+    imported_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-specimen_collected_at", "-id"]
+        indexes = [
+            models.Index(fields=["person", "test_loinc"], name="labresult_person_test"),
+            models.Index(fields=["control_id"], name="labresult_control_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.test_name or self.test_code}: {self.get_interpretation_display()}"
+
+    @classmethod
+    def scope_q(cls, ids: Set[int]) -> Q:
+        return Q(jurisdiction_id__in=ids)
