@@ -51,11 +51,7 @@ CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 # --- Database -----------------------------------------------------------------
 _env = environ.Env()
 DEFAULT_SQLITE = DATA_DIR / "epitrace.sqlite3"
-DATABASES = {
-    "default": _env.db_url_config(
-        envstr("DATABASE_URL", f"sqlite:///{DEFAULT_SQLITE}")
-    )
-}
+DATABASES = {"default": _env.db_url_config(envstr("DATABASE_URL", f"sqlite:///{DEFAULT_SQLITE}"))}
 _db = DATABASES["default"]
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     Path(str(_db["NAME"])).parent.mkdir(parents=True, exist_ok=True)
@@ -83,9 +79,7 @@ HUEY = {
 if REDIS_URL:
     HUEY.update({"huey_class": "huey.RedisHuey", "url": REDIS_URL})
 else:
-    HUEY.update(
-        {"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "jobs.sqlite3")}
-    )
+    HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "jobs.sqlite3")})
 
 # --- Applications -------------------------------------------------------------
 INSTALLED_APPS = [
@@ -209,6 +203,7 @@ LOCALE_PATHS = [BASE_DIR / "epitrace" / "locale"]
 # --- Static files -------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -37,7 +37,7 @@ _RECORDS = (
 
 
 def _caps(actions: tuple[str, ...], models_: tuple[str, ...] = _RECORDS) -> frozenset[str]:
-    caps = set()
+    caps: set[str] = set()
     for label in models_:
         app, model = label.split(".")
         caps.update(f"{app}.{action}_{model}" for action in actions)

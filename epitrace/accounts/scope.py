@@ -31,8 +31,9 @@ def _compute(user: Any, capability: str) -> frozenset[int]:
 
     roots = [
         (jid, path)
-        for jid, path, role in Membership.objects.filter(user=user, user__is_active=True)
-        .values_list("jurisdiction_id", "jurisdiction__path", "role")
+        for jid, path, role in Membership.objects.filter(
+            user=user, user__is_active=True
+        ).values_list("jurisdiction_id", "jurisdiction__path", "role")
         if role_grants(role, capability)
     ]
     if not roots:

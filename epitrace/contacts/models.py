@@ -59,7 +59,9 @@ class Exposure(TimeStampedModel):
         ordering = ["-last_exposure_date", "-id"]
         indexes = [models.Index(fields=["jurisdiction", "monitoring_status"], name="exposure_jur")]
         constraints = [
-            models.UniqueConstraint(fields=["case", "contact"], name="exposure_unique_case_contact"),
+            models.UniqueConstraint(
+                fields=["case", "contact"], name="exposure_unique_case_contact"
+            ),
             models.CheckConstraint(
                 condition=Q(first_exposure_date__isnull=True)
                 | Q(first_exposure_date__lte=models.F("last_exposure_date")),

@@ -61,9 +61,13 @@ def do_load_jurisdictions(
     for line, row in enumerate(rows, start=2):
         code, name = row["jurisdiction_code"].strip(), row["jurisdiction_name"].strip()
         if not code or not name or not row["town"].strip():
-            raise JurisdictionFileError(f"line {line}: town, jurisdiction_code and name are required")
+            raise JurisdictionFileError(
+                f"line {line}: town, jurisdiction_code and name are required"
+            )
         if names.setdefault(code, name) != name:
-            raise JurisdictionFileError(f"line {line}: {code} has two names ({names[code]!r}, {name!r})")
+            raise JurisdictionFileError(
+                f"line {line}: {code} has two names ({names[code]!r}, {name!r})"
+            )
         towns_by_lhd[code].append(row)
 
     postcodes = 0

@@ -65,7 +65,9 @@ class RawMessage(models.Model):
 class LabResult(models.Model):
     """One test result for one person, as reported and as normalised."""
 
-    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="lab_results")
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="lab_results"
+    )
     case = models.ForeignKey(
         "cases.Case", on_delete=models.SET_NULL, null=True, blank=True, related_name="lab_results"
     )

@@ -30,9 +30,7 @@ class Person(TimeStampedModel):
     sex = models.CharField(max_length=1, choices=Sex.choices, default=Sex.UNKNOWN)
     race = models.CharField(max_length=64, blank=True)
     ethnicity = models.CharField(max_length=64, blank=True)
-    preferred_language = models.CharField(
-        max_length=8, default="en", help_text=_("ISO 639 code.")
-    )
+    preferred_language = models.CharField(max_length=8, default="en", help_text=_("ISO 639 code."))
     interpreter_needed = models.BooleanField(default=False)
     time_zone = models.CharField(max_length=64, default=settings.TIME_ZONE)
 
@@ -63,7 +61,9 @@ class Person(TimeStampedModel):
     class Meta:
         ordering = ["family_name", "given_name", "id"]
         indexes = [
-            models.Index(fields=["family_name", "given_name", "birth_date"], name="person_name_dob"),
+            models.Index(
+                fields=["family_name", "given_name", "birth_date"], name="person_name_dob"
+            ),
             models.Index(fields=["birth_date"], name="person_birth_date"),
             models.Index(fields=["jurisdiction", "family_name"], name="person_jur_family"),
         ]
@@ -71,9 +71,7 @@ class Person(TimeStampedModel):
             models.CheckConstraint(
                 condition=~Q(guardian=models.F("id")), name="person_not_own_guardian"
             ),
-            models.CheckConstraint(
-                condition=Q(sex__in=Sex.values), name="person_sex_valid"
-            ),
+            models.CheckConstraint(condition=Q(sex__in=Sex.values), name="person_sex_valid"),
         ]
 
     def __str__(self) -> str:
@@ -118,7 +116,9 @@ class Person(TimeStampedModel):
     def address_lines(self) -> list[str]:
         first = ", ".join(part for part in [self.street, self.unit] if part)
         second = " ".join(
-            part for part in [f"{self.city}," if self.city else "", self.state, self.postcode] if part
+            part
+            for part in [f"{self.city}," if self.city else "", self.state, self.postcode]
+            if part
         )
         return [line for line in [first, second.strip(" ,")] if line]
 

@@ -31,7 +31,7 @@ class StaffSeeder:
         self.password = make_password(DEMO_PASSWORD)
 
     def user(self, username: str, name: str, languages: str = "en") -> User:
-        user, created = User.objects.get_or_create(
+        user, _ = User.objects.get_or_create(
             username=username,
             defaults={
                 "display_name": name,
@@ -42,7 +42,9 @@ class StaffSeeder:
         )
         return user
 
-    def member(self, user: User, jurisdiction: Jurisdiction, role: str, team: Team | None = None) -> None:
+    def member(
+        self, user: User, jurisdiction: Jurisdiction, role: str, team: Team | None = None
+    ) -> None:
         Membership.objects.get_or_create(
             user=user, jurisdiction=jurisdiction, role=role, defaults={"team": team}
         )
@@ -72,15 +74,24 @@ class StaffSeeder:
         short = short_name(lhd)
         team, _ = Team.objects.get_or_create(jurisdiction=lhd, name=f"{lhd.name} Tracing Team")
         self.member(self.user(f"{short}.director", f"{lhd.name} Director"), lhd, Role.LHD_DIRECTOR)
-        self.member(self.user(f"{short}.supervisor", f"{lhd.name} Supervisor"), lhd, Role.SUPERVISOR, team)
+        self.member(
+            self.user(f"{short}.supervisor", f"{lhd.name} Supervisor"), lhd, Role.SUPERVISOR, team
+        )
         tracers = 3 if lhd.kind == "district" else 2
         for i in range(1, tracers + 1):
             languages = "en,es" if i == 2 else ("en,pt" if i == 3 else "en")
-            self.member(self.user(f"{short}.tracer{i}", f"{lhd.name} Tracer {i}", languages),
-                        lhd, Role.TRACER, team)
+            self.member(
+                self.user(f"{short}.tracer{i}", f"{lhd.name} Tracer {i}", languages),
+                lhd,
+                Role.TRACER,
+                team,
+            )
         if lhd.kind == "district":
-            self.member(self.user(f"{short}.cbo", f"{lhd.name} Community Resource Coordinator"),
-                        lhd, Role.CBO_COORDINATOR)
+            self.member(
+                self.user(f"{short}.cbo", f"{lhd.name} Community Resource Coordinator"),
+                lhd,
+                Role.CBO_COORDINATOR,
+            )
 
     def _logins(self, featured: Jurisdiction, neighbour: Jurisdiction) -> list[DemoLogin]:
         f, n = short_name(featured), short_name(neighbour)

@@ -55,7 +55,9 @@ def ensure_demo_jurisdictions() -> None:
         return
     root = Jurisdiction.objects.root()
     do_load_jurisdictions(
-        read_jurisdiction_csv(DEMO_STATE_FILE), state_code=root.state_code, state_name=DEMO_STATE_NAME
+        read_jurisdiction_csv(DEMO_STATE_FILE),
+        state_code=root.state_code,
+        state_name=DEMO_STATE_NAME,
     )
 
 
@@ -72,11 +74,18 @@ def featured_jurisdictions() -> tuple[Jurisdiction, Jurisdiction]:
 
 
 def demo_logins() -> list[DemoLogin]:
-    return StaffSeeder()._logins(*featured_jurisdictions())  # noqa: SLF001
+    return StaffSeeder()._logins(*featured_jurisdictions())
 
 
-def run_seed(*, seed: int, cases: int, anchor: dt.date, days: int = 120, batch_size: int = 2000,
-             show_progress: bool = True) -> SeedSummary:
+def run_seed(
+    *,
+    seed: int,
+    cases: int,
+    anchor: dt.date,
+    days: int = 120,
+    batch_size: int = 2000,
+    show_progress: bool = True,
+) -> SeedSummary:
     started = time.monotonic()
     ensure_demo_jurisdictions()
     featured, neighbour = featured_jurisdictions()
@@ -84,23 +93,31 @@ def run_seed(*, seed: int, cases: int, anchor: dt.date, days: int = 120, batch_s
         logins = StaffSeeder().seed(featured, neighbour)
     writer = BulkWriter()
     generator = Generator(
-        load_world(), seed=seed, anchor=anchor, days=days,
+        load_world(),
+        seed=seed,
+        anchor=anchor,
+        days=days,
         next_ids={name: writer.next_id(model) for name, model in TABLES.items()},
     )
     summary = SeedSummary(logins=logins, users=User.objects.filter(is_system=False).count())
     progress = Progress(cases, "seeding cases") if show_progress else None
     dates = generator.report_days(cases)
     for start in range(0, len(dates), batch_size):
-        chunk = dates[start:start + batch_size]
+        chunk = dates[start : start + batch_size]
         batch = generator.make_batch(chunk)
         with transaction.atomic():
             for rows, model in [
-                (batch.persons, Person), (batch.contact_points, ContactPoint),
-                (batch.identifiers, PersonIdentifier), (batch.cases, Case),
-                (batch.exposures, Exposure), (batch.labs, LabResult),
+                (batch.persons, Person),
+                (batch.contact_points, ContactPoint),
+                (batch.identifiers, PersonIdentifier),
+                (batch.cases, Case),
+                (batch.exposures, Exposure),
+                (batch.labs, LabResult),
             ]:
                 writer.write(model, rows)
-            writer.update(Exposure, batch.exposure_updates, ["monitoring_status", "resulting_case_id"])
+            writer.update(
+                Exposure, batch.exposure_updates, ["monitoring_status", "resulting_case_id"]
+            )
         summary.cases += len(batch.cases)
         summary.persons += len(batch.persons)
         summary.exposures += len(batch.exposures)

@@ -17,7 +17,14 @@ STREETS_FILE = DATA / "jurisdictions" / "data" / "demo_state_streets.txt"
 
 # Share of cases by preferred language, roughly a New England state's mix.
 LANGUAGE_WEIGHTS = {
-    "en": 70, "es": 17, "pt": 4, "ht": 3, "pl": 2, "vi": 1.5, "zh": 1.5, "ar": 1,
+    "en": 70,
+    "es": 17,
+    "pt": 4,
+    "ht": 3,
+    "pl": 2,
+    "vi": 1.5,
+    "zh": 1.5,
+    "ar": 1,
 }
 
 PERFORMING_LABS = [
@@ -97,7 +104,9 @@ def load_names() -> dict[str, Names]:
 def load_world() -> World:
     root = Jurisdiction.objects.root()
     towns = [
-        TownInfo(t.id, t.name, t.jurisdiction_id, sorted(p.code for p in t.postal_codes.all()), t.county)
+        TownInfo(
+            t.id, t.name, t.jurisdiction_id, sorted(p.code for p in t.postal_codes.all()), t.county
+        )
         for t in Town.objects.prefetch_related("postal_codes").order_by("name")
     ]
     if not towns:

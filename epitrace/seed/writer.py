@@ -24,7 +24,7 @@ class BulkWriter:
 
     def next_id(self, model: type[models.Model]) -> int:
         """The first free primary key of ``model``'s table."""
-        last = model._base_manager.aggregate(m=models.Max("pk"))["m"]  # noqa: SLF001
+        last = model._base_manager.aggregate(m=models.Max("pk"))["m"]
         return (last or 0) + 1
 
     def write(self, model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
@@ -59,15 +59,21 @@ class BulkWriter:
             for row in rows:
                 copy.write_row([row.get(name) for name in names])
 
-    def _executemany(self, table: str, columns: str, names: list[str], rows: Iterable[dict]) -> None:
+    def _executemany(
+        self, table: str, columns: str, names: list[str], rows: Iterable[dict]
+    ) -> None:
         marks = ", ".join(["%s"] * len(names))
         sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 - names from _meta
         values = [[_sqlite_value(row.get(name)) for name in names] for row in rows]
         with connection.cursor() as cursor:
             cursor.executemany(sql, values)
 
-    def update(self, model: type[models.Model], column_values: Sequence[tuple[Any, ...]],
-               columns: Sequence[str]) -> None:
+    def update(
+        self,
+        model: type[models.Model],
+        column_values: Sequence[tuple[Any, ...]],
+        columns: Sequence[str],
+    ) -> None:
         """UPDATE table SET columns... WHERE id = last value, for each tuple."""
         if not column_values:
             return
@@ -75,8 +81,10 @@ class BulkWriter:
         sets = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in columns)
         sql = f"UPDATE {table} SET {sets} WHERE id = %s"  # noqa: S608 - names from _meta
         with connection.cursor() as cursor:
-            cursor.executemany(sql, [tuple(map(_sqlite_value, v)) if not self.postgres else v
-                                     for v in column_values])
+            cursor.executemany(
+                sql,
+                [tuple(map(_sqlite_value, v)) if not self.postgres else v for v in column_values],
+            )
 
     def reset_sequences(self, model_list: Sequence[type[models.Model]]) -> None:
         statements = connection.ops.sequence_reset_sql(no_style(), list(model_list))

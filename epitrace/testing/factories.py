@@ -15,10 +15,10 @@ from epitrace.jurisdictions.models import Jurisdiction, PostalCode, Town
 from epitrace.labs.models import LabResult
 from epitrace.people.models import ContactPoint, Person
 
-PASSWORD = "correct-horse-battery-staple"
+PASSWORD = "correct-horse-battery-staple"  # noqa: S105 - test personas only
 
 
-class JurisdictionFactory(factory.django.DjangoModelFactory):
+class JurisdictionFactory(factory.django.DjangoModelFactory[Jurisdiction]):
     class Meta:
         model = Jurisdiction
         django_get_or_create = ("code",)
@@ -30,7 +30,7 @@ class JurisdictionFactory(factory.django.DjangoModelFactory):
     state_code = factory.LazyAttribute(lambda o: o.parent.state_code)
 
 
-class TownFactory(factory.django.DjangoModelFactory):
+class TownFactory(factory.django.DjangoModelFactory[Town]):
     class Meta:
         model = Town
 
@@ -39,7 +39,7 @@ class TownFactory(factory.django.DjangoModelFactory):
     jurisdiction = factory.SubFactory(JurisdictionFactory)
 
 
-class PostalCodeFactory(factory.django.DjangoModelFactory):
+class PostalCodeFactory(factory.django.DjangoModelFactory[PostalCode]):
     class Meta:
         model = PostalCode
 
@@ -47,7 +47,7 @@ class PostalCodeFactory(factory.django.DjangoModelFactory):
     town = factory.SubFactory(TownFactory)
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         django_get_or_create = ("username",)
@@ -59,7 +59,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password(PASSWORD)
 
 
-class TeamFactory(factory.django.DjangoModelFactory):
+class TeamFactory(factory.django.DjangoModelFactory[Team]):
     class Meta:
         model = Team
 
@@ -67,7 +67,7 @@ class TeamFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Team {n}")
 
 
-class MembershipFactory(factory.django.DjangoModelFactory):
+class MembershipFactory(factory.django.DjangoModelFactory[Membership]):
     class Meta:
         model = Membership
 
@@ -76,7 +76,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = "tracer"
 
 
-class PersonFactory(factory.django.DjangoModelFactory):
+class PersonFactory(factory.django.DjangoModelFactory[Person]):
     class Meta:
         model = Person
 
@@ -92,7 +92,7 @@ class PersonFactory(factory.django.DjangoModelFactory):
     jurisdiction = factory.SubFactory(JurisdictionFactory)
 
 
-class ContactPointFactory(factory.django.DjangoModelFactory):
+class ContactPointFactory(factory.django.DjangoModelFactory[ContactPoint]):
     class Meta:
         model = ContactPoint
 
@@ -105,7 +105,7 @@ def covid() -> Disease:
     return Disease.objects.get(code="covid-19")
 
 
-class CaseFactory(factory.django.DjangoModelFactory):
+class CaseFactory(factory.django.DjangoModelFactory[Case]):
     class Meta:
         model = Case
 
@@ -117,7 +117,7 @@ class CaseFactory(factory.django.DjangoModelFactory):
     specimen_date = factory.LazyAttribute(lambda o: o.report_date - dt.timedelta(days=2))
 
 
-class ExposureFactory(factory.django.DjangoModelFactory):
+class ExposureFactory(factory.django.DjangoModelFactory[Exposure]):
     class Meta:
         model = Exposure
 
@@ -130,7 +130,7 @@ class ExposureFactory(factory.django.DjangoModelFactory):
     proximity = "close"
 
 
-class LabResultFactory(factory.django.DjangoModelFactory):
+class LabResultFactory(factory.django.DjangoModelFactory[LabResult]):
     class Meta:
         model = LabResult
 

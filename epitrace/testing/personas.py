@@ -37,21 +37,23 @@ class Personas:
 
 
 def _side(letter: str) -> Side:
-    jur = f.JurisdictionFactory(code=f"lhd-{letter}", name=f"LHD {letter.upper()} Health Department")
-    tracer = f.UserFactory(username=f"tracer.{letter}")
-    f.MembershipFactory(user=tracer, jurisdiction=jur, role="tracer")
+    jur = f.JurisdictionFactory.create(
+        code=f"lhd-{letter}", name=f"LHD {letter.upper()} Health Department"
+    )
+    tracer = f.UserFactory.create(username=f"tracer.{letter}")
+    f.MembershipFactory.create(user=tracer, jurisdiction=jur, role="tracer")
     family = "Alvarez" if letter == "a" else "Brzezinski"
-    person = f.PersonFactory(jurisdiction=jur, given_name="Maria", family_name=family)
-    f.ContactPointFactory(person=person)
-    case = f.CaseFactory(person=person)
-    lab = f.LabResultFactory(person=person, case=case)
-    contact = f.PersonFactory(jurisdiction=jur, given_name="Tomas", family_name=family)
-    exposure = f.ExposureFactory(case=case, contact=contact)
+    person = f.PersonFactory.create(jurisdiction=jur, given_name="Maria", family_name=family)
+    f.ContactPointFactory.create(person=person)
+    case = f.CaseFactory.create(person=person)
+    lab = f.LabResultFactory.create(person=person, case=case)
+    contact = f.PersonFactory.create(jurisdiction=jur, given_name="Tomas", family_name=family)
+    exposure = f.ExposureFactory.create(case=case, contact=contact)
     return Side(jur, tracer, person, case, lab, contact, exposure)
 
 
 def build_personas() -> Personas:
     state = Jurisdiction.objects.root()
-    epi = f.UserFactory(username="state.epi")
-    f.MembershipFactory(user=epi, jurisdiction=state, role="epidemiologist")
+    epi = f.UserFactory.create(username="state.epi")
+    f.MembershipFactory.create(user=epi, jurisdiction=state, role="epidemiologist")
     return Personas(state=state, a=_side("a"), b=_side("b"), state_epi=epi)

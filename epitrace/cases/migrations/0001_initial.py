@@ -5,44 +5,154 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('diseases', '0001_initial'),
-        ('jurisdictions', '0001_initial'),
-        ('people', '0001_initial'),
+        ("diseases", "0001_initial"),
+        ("jurisdictions", "0001_initial"),
+        ("people", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Case',
+            name="Case",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('episode', models.PositiveSmallIntegerField(default=1, help_text='1 for the first infection, 2 after a reinfection...')),
-                ('classification', models.CharField(choices=[('confirmed', 'Confirmed'), ('probable', 'Probable'), ('suspect', 'Suspect'), ('not_a_case', 'Not a case')], max_length=16)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('closed', 'Closed')], default='open', max_length=8)),
-                ('investigation_status', models.CharField(choices=[('new', 'New'), ('in_progress', 'In progress'), ('attempted', 'Attempted, not reached'), ('completed', 'Interview completed'), ('unable_to_reach', 'Unable to reach'), ('refused', 'Refused'), ('lost', 'Lost to follow-up')], default='new', max_length=16)),
-                ('report_date', models.DateField(help_text='When public health learned of the case.')),
-                ('specimen_date', models.DateField(blank=True, help_text='Collection date of the first positive specimen.', null=True)),
-                ('onset_date', models.DateField(blank=True, null=True)),
-                ('asymptomatic', models.BooleanField(default=False)),
-                ('isolation_start', models.DateField(blank=True, null=True)),
-                ('isolation_end', models.DateField(blank=True, null=True)),
-                ('hospitalized', models.BooleanField(blank=True, null=True)),
-                ('died', models.BooleanField(blank=True, null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('disease', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='diseases.disease')),
-                ('jurisdiction', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='jurisdictions.jurisdiction')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='people.person')),
-                ('profile', models.ForeignKey(blank=True, help_text="The profile version in force on the case's date.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='diseases.diseaseprofile')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "episode",
+                    models.PositiveSmallIntegerField(
+                        default=1, help_text="1 for the first infection, 2 after a reinfection..."
+                    ),
+                ),
+                (
+                    "classification",
+                    models.CharField(
+                        choices=[
+                            ("confirmed", "Confirmed"),
+                            ("probable", "Probable"),
+                            ("suspect", "Suspect"),
+                            ("not_a_case", "Not a case"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("closed", "Closed")],
+                        default="open",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "investigation_status",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("in_progress", "In progress"),
+                            ("attempted", "Attempted, not reached"),
+                            ("completed", "Interview completed"),
+                            ("unable_to_reach", "Unable to reach"),
+                            ("refused", "Refused"),
+                            ("lost", "Lost to follow-up"),
+                        ],
+                        default="new",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "report_date",
+                    models.DateField(help_text="When public health learned of the case."),
+                ),
+                (
+                    "specimen_date",
+                    models.DateField(
+                        blank=True,
+                        help_text="Collection date of the first positive specimen.",
+                        null=True,
+                    ),
+                ),
+                ("onset_date", models.DateField(blank=True, null=True)),
+                ("asymptomatic", models.BooleanField(default=False)),
+                ("isolation_start", models.DateField(blank=True, null=True)),
+                ("isolation_end", models.DateField(blank=True, null=True)),
+                ("hospitalized", models.BooleanField(blank=True, null=True)),
+                ("died", models.BooleanField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "disease",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="diseases.disease",
+                    ),
+                ),
+                (
+                    "jurisdiction",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cases",
+                        to="jurisdictions.jurisdiction",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cases",
+                        to="people.person",
+                    ),
+                ),
+                (
+                    "profile",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The profile version in force on the case's date.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="diseases.diseaseprofile",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-report_date', '-id'],
-                'indexes': [models.Index(fields=['jurisdiction', 'status', '-report_date'], name='case_jur_status'), models.Index(fields=['-report_date', '-id'], name='case_report_date'), models.Index(fields=['investigation_status'], name='case_investigation')],
-                'constraints': [models.UniqueConstraint(fields=('person', 'disease', 'episode'), name='case_unique_episode'), models.CheckConstraint(condition=models.Q(('isolation_end__isnull', True), ('isolation_start__isnull', True), ('isolation_end__gte', models.F('isolation_start')), _connector='OR'), name='case_isolation_end_after_start'), models.CheckConstraint(condition=models.Q(models.Q(('closed_at__isnull', True), ('status', 'open')), models.Q(('closed_at__isnull', False), ('status', 'closed')), _connector='OR'), name='case_closed_has_time')],
+                "ordering": ["-report_date", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["jurisdiction", "status", "-report_date"], name="case_jur_status"
+                    ),
+                    models.Index(fields=["-report_date", "-id"], name="case_report_date"),
+                    models.Index(fields=["investigation_status"], name="case_investigation"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("person", "disease", "episode"), name="case_unique_episode"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("isolation_end__isnull", True),
+                            ("isolation_start__isnull", True),
+                            ("isolation_end__gte", models.F("isolation_start")),
+                            _connector="OR",
+                        ),
+                        name="case_isolation_end_after_start",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("closed_at__isnull", True), ("status", "open")),
+                            models.Q(("closed_at__isnull", False), ("status", "closed")),
+                            _connector="OR",
+                        ),
+                        name="case_closed_has_time",
+                    ),
+                ],
             },
         ),
     ]

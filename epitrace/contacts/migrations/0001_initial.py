@@ -5,39 +5,153 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('cases', '0001_initial'),
-        ('jurisdictions', '0001_initial'),
-        ('people', '0001_initial'),
+        ("cases", "0001_initial"),
+        ("jurisdictions", "0001_initial"),
+        ("people", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Exposure',
+            name="Exposure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('first_exposure_date', models.DateField(blank=True, null=True)),
-                ('last_exposure_date', models.DateField()),
-                ('ongoing', models.BooleanField(default=False, help_text='Still exposed (e.g. lives with the case).')),
-                ('setting', models.CharField(choices=[('household', 'Household'), ('workplace', 'Workplace'), ('school', 'School (K-12)'), ('daycare', 'Daycare'), ('college', 'College'), ('healthcare', 'Healthcare'), ('congregate', 'Congregate living'), ('sports', 'Sports team'), ('social', 'Social gathering'), ('other', 'Other')], default='other', max_length=16)),
-                ('relation', models.CharField(choices=[('household', 'Household member'), ('family', 'Family (not household)'), ('partner', 'Intimate partner'), ('work', 'Co-worker'), ('school', 'Classmate / school'), ('social', 'Friend / social'), ('healthcare', 'Healthcare (patient or provider)'), ('other', 'Other')], default='other', max_length=16)),
-                ('proximity', models.CharField(choices=[('close', 'Close contact (within 6 feet, 15+ minutes)'), ('proximate', 'Same room, not close'), ('unknown', 'Unknown')], default='unknown', max_length=16)),
-                ('monitoring_status', models.CharField(choices=[('not_started', 'Not yet notified'), ('monitoring', 'In quarantine / monitoring'), ('completed', 'Monitoring completed'), ('became_case', 'Became a case'), ('lost', 'Lost to follow-up'), ('not_required', 'No monitoring required')], default='not_started', max_length=16)),
-                ('quarantine_end', models.DateField(blank=True, null=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='exposures', to='cases.case')),
-                ('contact', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='exposures_as_contact', to='people.person')),
-                ('jurisdiction', models.ForeignKey(help_text="The contact's jurisdiction of residence.", on_delete=django.db.models.deletion.PROTECT, related_name='exposures', to='jurisdictions.jurisdiction')),
-                ('resulting_case', models.ForeignKey(blank=True, help_text="The contact's own case, when they became one.", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='source_exposures', to='cases.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("first_exposure_date", models.DateField(blank=True, null=True)),
+                ("last_exposure_date", models.DateField()),
+                (
+                    "ongoing",
+                    models.BooleanField(
+                        default=False, help_text="Still exposed (e.g. lives with the case)."
+                    ),
+                ),
+                (
+                    "setting",
+                    models.CharField(
+                        choices=[
+                            ("household", "Household"),
+                            ("workplace", "Workplace"),
+                            ("school", "School (K-12)"),
+                            ("daycare", "Daycare"),
+                            ("college", "College"),
+                            ("healthcare", "Healthcare"),
+                            ("congregate", "Congregate living"),
+                            ("sports", "Sports team"),
+                            ("social", "Social gathering"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "relation",
+                    models.CharField(
+                        choices=[
+                            ("household", "Household member"),
+                            ("family", "Family (not household)"),
+                            ("partner", "Intimate partner"),
+                            ("work", "Co-worker"),
+                            ("school", "Classmate / school"),
+                            ("social", "Friend / social"),
+                            ("healthcare", "Healthcare (patient or provider)"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "proximity",
+                    models.CharField(
+                        choices=[
+                            ("close", "Close contact (within 6 feet, 15+ minutes)"),
+                            ("proximate", "Same room, not close"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="unknown",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "monitoring_status",
+                    models.CharField(
+                        choices=[
+                            ("not_started", "Not yet notified"),
+                            ("monitoring", "In quarantine / monitoring"),
+                            ("completed", "Monitoring completed"),
+                            ("became_case", "Became a case"),
+                            ("lost", "Lost to follow-up"),
+                            ("not_required", "No monitoring required"),
+                        ],
+                        default="not_started",
+                        max_length=16,
+                    ),
+                ),
+                ("quarantine_end", models.DateField(blank=True, null=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="exposures",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="exposures_as_contact",
+                        to="people.person",
+                    ),
+                ),
+                (
+                    "jurisdiction",
+                    models.ForeignKey(
+                        help_text="The contact's jurisdiction of residence.",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="exposures",
+                        to="jurisdictions.jurisdiction",
+                    ),
+                ),
+                (
+                    "resulting_case",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The contact's own case, when they became one.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="source_exposures",
+                        to="cases.case",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-last_exposure_date', '-id'],
-                'indexes': [models.Index(fields=['jurisdiction', 'monitoring_status'], name='exposure_jur')],
-                'constraints': [models.UniqueConstraint(fields=('case', 'contact'), name='exposure_unique_case_contact'), models.CheckConstraint(condition=models.Q(('first_exposure_date__isnull', True), ('first_exposure_date__lte', models.F('last_exposure_date')), _connector='OR'), name='exposure_first_before_last')],
+                "ordering": ["-last_exposure_date", "-id"],
+                "indexes": [
+                    models.Index(fields=["jurisdiction", "monitoring_status"], name="exposure_jur")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("case", "contact"), name="exposure_unique_case_contact"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("first_exposure_date__isnull", True),
+                            ("first_exposure_date__lte", models.F("last_exposure_date")),
+                            _connector="OR",
+                        ),
+                        name="exposure_first_before_last",
+                    ),
+                ],
             },
         ),
     ]

@@ -5,71 +5,157 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Disease',
+            name="Disease",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=32, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('snomed_code', models.CharField(blank=True, max_length=20)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=32, unique=True)),
+                ("name", models.CharField(max_length=120)),
+                ("snomed_code", models.CharField(blank=True, max_length=20)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ResultCode',
+            name="ResultCode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('system', models.CharField(help_text='SCT, HL70078, LN...', max_length=32)),
-                ('code', models.CharField(max_length=32)),
-                ('display', models.CharField(max_length=255)),
-                ('interpretation', models.CharField(choices=[('positive', 'Positive'), ('negative', 'Negative'), ('inconclusive', 'Inconclusive'), ('other', 'Other')], max_length=16)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("system", models.CharField(help_text="SCT, HL70078, LN...", max_length=32)),
+                ("code", models.CharField(max_length=32)),
+                ("display", models.CharField(max_length=255)),
+                (
+                    "interpretation",
+                    models.CharField(
+                        choices=[
+                            ("positive", "Positive"),
+                            ("negative", "Negative"),
+                            ("inconclusive", "Inconclusive"),
+                            ("other", "Other"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['system', 'code'],
-                'constraints': [models.UniqueConstraint(fields=('system', 'code'), name='resultcode_unique_code')],
+                "ordering": ["system", "code"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("system", "code"), name="resultcode_unique_code"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='TestCode',
+            name="TestCode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('loinc', models.CharField(max_length=16, unique=True)),
-                ('name', models.CharField(max_length=255)),
-                ('test_class', models.CharField(choices=[('pcr', 'Molecular (PCR/NAAT)'), ('antigen', 'Antigen'), ('serology', 'Serology (antibody)'), ('other', 'Other')], max_length=16)),
-                ('disease', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='test_codes', to='diseases.disease')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("loinc", models.CharField(max_length=16, unique=True)),
+                ("name", models.CharField(max_length=255)),
+                (
+                    "test_class",
+                    models.CharField(
+                        choices=[
+                            ("pcr", "Molecular (PCR/NAAT)"),
+                            ("antigen", "Antigen"),
+                            ("serology", "Serology (antibody)"),
+                            ("other", "Other"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "disease",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="test_codes",
+                        to="diseases.disease",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['loinc'],
+                "ordering": ["loinc"],
             },
         ),
         migrations.CreateModel(
-            name='DiseaseProfile',
+            name="DiseaseProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(help_text='e.g. covid-19-cdc-2020', max_length=64, unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('effective_from', models.DateField()),
-                ('effective_to', models.DateField(blank=True, null=True)),
-                ('source', models.TextField(blank=True, help_text='Guidance the parameters come from.')),
-                ('parameters', models.JSONField(default=dict)),
-                ('tests', models.JSONField(default=list, help_text='LOINC codes reporting the disease, with their test class.')),
-                ('symptoms', models.JSONField(default=list)),
-                ('questions', models.JSONField(default=list, help_text='Interview questions (form schema).')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('disease', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='profiles', to='diseases.disease')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "key",
+                    models.SlugField(
+                        help_text="e.g. covid-19-cdc-2020", max_length=64, unique=True
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("effective_from", models.DateField()),
+                ("effective_to", models.DateField(blank=True, null=True)),
+                (
+                    "source",
+                    models.TextField(blank=True, help_text="Guidance the parameters come from."),
+                ),
+                ("parameters", models.JSONField(default=dict)),
+                (
+                    "tests",
+                    models.JSONField(
+                        default=list,
+                        help_text="LOINC codes reporting the disease, with their test class.",
+                    ),
+                ),
+                ("symptoms", models.JSONField(default=list)),
+                (
+                    "questions",
+                    models.JSONField(default=list, help_text="Interview questions (form schema)."),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "disease",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="profiles",
+                        to="diseases.disease",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['disease__name', '-effective_from'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('effective_to__isnull', True), ('effective_to__gte', models.F('effective_from')), _connector='OR'), name='diseaseprofile_effective_range')],
+                "ordering": ["disease__name", "-effective_from"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("effective_to__isnull", True),
+                            ("effective_to__gte", models.F("effective_from")),
+                            _connector="OR",
+                        ),
+                        name="diseaseprofile_effective_range",
+                    )
+                ],
             },
         ),
     ]

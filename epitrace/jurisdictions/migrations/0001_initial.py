@@ -5,69 +5,127 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Jurisdiction',
+            name="Jurisdiction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=64, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('state', 'State'), ('region', 'Region'), ('lhd', 'Local health department'), ('district', 'Health district')], max_length=16)),
-                ('path', models.CharField(db_index=True, editable=False, max_length=255)),
-                ('state_code', models.CharField(help_text='USPS code of the state.', max_length=2)),
-                ('time_zone', models.CharField(default='America/New_York', max_length=64)),
-                ('phone', models.CharField(blank=True, max_length=20)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='jurisdictions.jurisdiction')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=64, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("state", "State"),
+                            ("region", "Region"),
+                            ("lhd", "Local health department"),
+                            ("district", "Health district"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("path", models.CharField(db_index=True, editable=False, max_length=255)),
+                ("state_code", models.CharField(help_text="USPS code of the state.", max_length=2)),
+                ("time_zone", models.CharField(default="America/New_York", max_length=64)),
+                ("phone", models.CharField(blank=True, max_length=20)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="jurisdictions.jurisdiction",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['path'],
+                "ordering": ["path"],
             },
         ),
         migrations.CreateModel(
-            name='Town',
+            name="Town",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('state_code', models.CharField(max_length=2)),
-                ('county', models.CharField(blank=True, max_length=120)),
-                ('jurisdiction', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='towns', to='jurisdictions.jurisdiction')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("state_code", models.CharField(max_length=2)),
+                ("county", models.CharField(blank=True, max_length=120)),
+                (
+                    "jurisdiction",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="towns",
+                        to="jurisdictions.jurisdiction",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='PostalCode',
+            name="PostalCode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=5, unique=True)),
-                ('town', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='postal_codes', to='jurisdictions.town')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=5, unique=True)),
+                (
+                    "town",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="postal_codes",
+                        to="jurisdictions.town",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['code'],
+                "ordering": ["code"],
             },
         ),
         migrations.AddConstraint(
-            model_name='jurisdiction',
-            constraint=models.UniqueConstraint(condition=models.Q(('parent__isnull', True)), fields=('parent',), name='jurisdiction_single_root'),
+            model_name="jurisdiction",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("parent__isnull", True)),
+                fields=("parent",),
+                name="jurisdiction_single_root",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='jurisdiction',
-            constraint=models.CheckConstraint(condition=models.Q(('parent__isnull', False), ('kind', 'state'), _connector='OR'), name='jurisdiction_root_is_state'),
+            model_name="jurisdiction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("parent__isnull", False), ("kind", "state"), _connector="OR"),
+                name="jurisdiction_root_is_state",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='town',
-            constraint=models.UniqueConstraint(fields=('state_code', 'name'), name='town_unique_per_state'),
+            model_name="town",
+            constraint=models.UniqueConstraint(
+                fields=("state_code", "name"), name="town_unique_per_state"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='postalcode',
-            constraint=models.CheckConstraint(condition=models.Q(('code__regex', '^[0-9]{5}$')), name='postalcode_five_digits'),
+            model_name="postalcode",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("code__regex", "^[0-9]{5}$")), name="postalcode_five_digits"
+            ),
         ),
     ]

@@ -5,70 +5,198 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('cases', '0001_initial'),
-        ('diseases', '0001_initial'),
-        ('jurisdictions', '0001_initial'),
-        ('people', '0001_initial'),
+        ("cases", "0001_initial"),
+        ("diseases", "0001_initial"),
+        ("jurisdictions", "0001_initial"),
+        ("people", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RawMessage',
+            name="RawMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('received_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('format', models.CharField(choices=[('hl7', 'HL7 v2'), ('fhir', 'FHIR R4'), ('csv', 'CSV')], max_length=8)),
-                ('source', models.CharField(help_text='file, mllp, api, drop folder...', max_length=32)),
-                ('source_name', models.CharField(blank=True, max_length=500)),
-                ('content', models.TextField()),
-                ('sha256', models.CharField(db_index=True, max_length=64)),
-                ('control_id', models.CharField(blank=True, max_length=200)),
-                ('sending_facility', models.CharField(blank=True, max_length=200)),
-                ('state', models.CharField(choices=[('received', 'Received'), ('processed', 'Processed'), ('rejected', 'Rejected'), ('duplicate', 'Duplicate')], default='received', max_length=16)),
-                ('error', models.TextField(blank=True)),
-                ('jurisdiction', models.ForeignKey(blank=True, help_text="Known once the message is processed; unprocessed ones are the state's.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='jurisdictions.jurisdiction')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("received_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "format",
+                    models.CharField(
+                        choices=[("hl7", "HL7 v2"), ("fhir", "FHIR R4"), ("csv", "CSV")],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(help_text="file, mllp, api, drop folder...", max_length=32),
+                ),
+                ("source_name", models.CharField(blank=True, max_length=500)),
+                ("content", models.TextField()),
+                ("sha256", models.CharField(db_index=True, max_length=64)),
+                ("control_id", models.CharField(blank=True, max_length=200)),
+                ("sending_facility", models.CharField(blank=True, max_length=200)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("received", "Received"),
+                            ("processed", "Processed"),
+                            ("rejected", "Rejected"),
+                            ("duplicate", "Duplicate"),
+                        ],
+                        default="received",
+                        max_length=16,
+                    ),
+                ),
+                ("error", models.TextField(blank=True)),
+                (
+                    "jurisdiction",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Known once the message is processed; unprocessed ones are the state's.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="jurisdictions.jurisdiction",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-received_at', '-id'],
+                "ordering": ["-received_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='LabResult',
+            name="LabResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('control_id', models.CharField(blank=True, help_text='MSH-10', max_length=200)),
-                ('sending_facility', models.CharField(blank=True, max_length=200)),
-                ('test_code', models.CharField(help_text='As sent (OBX-3.1).', max_length=64)),
-                ('test_code_system', models.CharField(blank=True, max_length=32)),
-                ('test_name', models.CharField(blank=True, max_length=255)),
-                ('test_loinc', models.CharField(blank=True, help_text='Normalised LOINC.', max_length=16)),
-                ('test_class', models.CharField(choices=[('pcr', 'Molecular (PCR/NAAT)'), ('antigen', 'Antigen'), ('serology', 'Serology (antibody)'), ('other', 'Other')], default='other', max_length=16)),
-                ('result_value', models.CharField(blank=True, help_text='As sent (OBX-5).', max_length=500)),
-                ('result_code', models.CharField(blank=True, max_length=32)),
-                ('result_code_system', models.CharField(blank=True, max_length=32)),
-                ('interpretation', models.CharField(choices=[('positive', 'Positive'), ('negative', 'Negative'), ('inconclusive', 'Inconclusive'), ('other', 'Other')], default='other', max_length=16)),
-                ('status', models.CharField(choices=[('preliminary', 'Preliminary'), ('final', 'Final'), ('corrected', 'Corrected'), ('cancelled', 'Cancelled')], max_length=16)),
-                ('specimen_collected_at', models.DateTimeField(blank=True, null=True)),
-                ('specimen_type', models.CharField(blank=True, max_length=120)),
-                ('resulted_at', models.DateTimeField(blank=True, null=True)),
-                ('performing_lab_id', models.CharField(blank=True, help_text='CLIA number.', max_length=64)),
-                ('performing_lab_name', models.CharField(blank=True, max_length=200)),
-                ('ordering_facility', models.CharField(blank=True, max_length=200)),
-                ('ordering_provider', models.CharField(blank=True, max_length=200)),
-                ('imported_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('case', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='lab_results', to='cases.case')),
-                ('disease', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='diseases.disease')),
-                ('jurisdiction', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='jurisdictions.jurisdiction')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lab_results', to='people.person')),
-                ('raw_message', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='results', to='labs.rawmessage')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("control_id", models.CharField(blank=True, help_text="MSH-10", max_length=200)),
+                ("sending_facility", models.CharField(blank=True, max_length=200)),
+                ("test_code", models.CharField(help_text="As sent (OBX-3.1).", max_length=64)),
+                ("test_code_system", models.CharField(blank=True, max_length=32)),
+                ("test_name", models.CharField(blank=True, max_length=255)),
+                (
+                    "test_loinc",
+                    models.CharField(blank=True, help_text="Normalised LOINC.", max_length=16),
+                ),
+                (
+                    "test_class",
+                    models.CharField(
+                        choices=[
+                            ("pcr", "Molecular (PCR/NAAT)"),
+                            ("antigen", "Antigen"),
+                            ("serology", "Serology (antibody)"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "result_value",
+                    models.CharField(blank=True, help_text="As sent (OBX-5).", max_length=500),
+                ),
+                ("result_code", models.CharField(blank=True, max_length=32)),
+                ("result_code_system", models.CharField(blank=True, max_length=32)),
+                (
+                    "interpretation",
+                    models.CharField(
+                        choices=[
+                            ("positive", "Positive"),
+                            ("negative", "Negative"),
+                            ("inconclusive", "Inconclusive"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("preliminary", "Preliminary"),
+                            ("final", "Final"),
+                            ("corrected", "Corrected"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("specimen_collected_at", models.DateTimeField(blank=True, null=True)),
+                ("specimen_type", models.CharField(blank=True, max_length=120)),
+                ("resulted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "performing_lab_id",
+                    models.CharField(blank=True, help_text="CLIA number.", max_length=64),
+                ),
+                ("performing_lab_name", models.CharField(blank=True, max_length=200)),
+                ("ordering_facility", models.CharField(blank=True, max_length=200)),
+                ("ordering_provider", models.CharField(blank=True, max_length=200)),
+                ("imported_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="lab_results",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "disease",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="diseases.disease",
+                    ),
+                ),
+                (
+                    "jurisdiction",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="jurisdictions.jurisdiction",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lab_results",
+                        to="people.person",
+                    ),
+                ),
+                (
+                    "raw_message",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="results",
+                        to="labs.rawmessage",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-specimen_collected_at', '-id'],
-                'indexes': [models.Index(fields=['person', 'test_loinc'], name='labresult_person_test'), models.Index(fields=['control_id'], name='labresult_control_id')],
+                "ordering": ["-specimen_collected_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["person", "test_loinc"], name="labresult_person_test"),
+                    models.Index(fields=["control_id"], name="labresult_control_id"),
+                ],
             },
         ),
     ]

@@ -5,109 +5,221 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('jurisdictions', '0001_initial'),
+        ("jurisdictions", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('given_name', models.CharField(max_length=100)),
-                ('middle_name', models.CharField(blank=True, max_length=100)),
-                ('family_name', models.CharField(max_length=100)),
-                ('suffix', models.CharField(blank=True, max_length=20)),
-                ('birth_date', models.DateField(blank=True, null=True)),
-                ('sex', models.CharField(choices=[('F', 'Female'), ('M', 'Male'), ('O', 'Other'), ('U', 'Unknown')], default='U', max_length=1)),
-                ('race', models.CharField(blank=True, max_length=64)),
-                ('ethnicity', models.CharField(blank=True, max_length=64)),
-                ('preferred_language', models.CharField(default='en', help_text='ISO 639 code.', max_length=8)),
-                ('interpreter_needed', models.BooleanField(default=False)),
-                ('time_zone', models.CharField(default='America/New_York', max_length=64)),
-                ('street', models.CharField(blank=True, max_length=200)),
-                ('unit', models.CharField(blank=True, max_length=50)),
-                ('city', models.CharField(blank=True, max_length=100)),
-                ('state', models.CharField(blank=True, max_length=2)),
-                ('postcode', models.CharField(blank=True, max_length=10)),
-                ('county', models.CharField(blank=True, max_length=100)),
-                ('address_status', models.CharField(choices=[('resolved', 'Resolved to a town'), ('unknown', 'Unknown town (assigned to the state)'), ('out_of_state', 'Out of state (to forward)')], default='unknown', max_length=16)),
-                ('deceased_date', models.DateField(blank=True, null=True)),
-                ('guardian_relation', models.CharField(blank=True, max_length=50)),
-                ('guardian', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='wards', to='people.person')),
-                ('jurisdiction', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='persons', to='jurisdictions.jurisdiction')),
-                ('town', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='jurisdictions.town')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("given_name", models.CharField(max_length=100)),
+                ("middle_name", models.CharField(blank=True, max_length=100)),
+                ("family_name", models.CharField(max_length=100)),
+                ("suffix", models.CharField(blank=True, max_length=20)),
+                ("birth_date", models.DateField(blank=True, null=True)),
+                (
+                    "sex",
+                    models.CharField(
+                        choices=[("F", "Female"), ("M", "Male"), ("O", "Other"), ("U", "Unknown")],
+                        default="U",
+                        max_length=1,
+                    ),
+                ),
+                ("race", models.CharField(blank=True, max_length=64)),
+                ("ethnicity", models.CharField(blank=True, max_length=64)),
+                (
+                    "preferred_language",
+                    models.CharField(default="en", help_text="ISO 639 code.", max_length=8),
+                ),
+                ("interpreter_needed", models.BooleanField(default=False)),
+                ("time_zone", models.CharField(default="America/New_York", max_length=64)),
+                ("street", models.CharField(blank=True, max_length=200)),
+                ("unit", models.CharField(blank=True, max_length=50)),
+                ("city", models.CharField(blank=True, max_length=100)),
+                ("state", models.CharField(blank=True, max_length=2)),
+                ("postcode", models.CharField(blank=True, max_length=10)),
+                ("county", models.CharField(blank=True, max_length=100)),
+                (
+                    "address_status",
+                    models.CharField(
+                        choices=[
+                            ("resolved", "Resolved to a town"),
+                            ("unknown", "Unknown town (assigned to the state)"),
+                            ("out_of_state", "Out of state (to forward)"),
+                        ],
+                        default="unknown",
+                        max_length=16,
+                    ),
+                ),
+                ("deceased_date", models.DateField(blank=True, null=True)),
+                ("guardian_relation", models.CharField(blank=True, max_length=50)),
+                (
+                    "guardian",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="wards",
+                        to="people.person",
+                    ),
+                ),
+                (
+                    "jurisdiction",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="persons",
+                        to="jurisdictions.jurisdiction",
+                    ),
+                ),
+                (
+                    "town",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="jurisdictions.town",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['family_name', 'given_name', 'id'],
+                "ordering": ["family_name", "given_name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ContactPoint',
+            name="ContactPoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(choices=[('phone', 'Phone'), ('email', 'Email')], max_length=8)),
-                ('value', models.CharField(db_index=True, max_length=254)),
-                ('use', models.CharField(choices=[('mobile', 'Mobile'), ('home', 'Home'), ('work', 'Work'), ('other', 'Other')], default='mobile', max_length=8)),
-                ('rank', models.PositiveSmallIntegerField(default=1, help_text='1 is preferred.')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contact_points', to='people.person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("phone", "Phone"), ("email", "Email")], max_length=8
+                    ),
+                ),
+                ("value", models.CharField(db_index=True, max_length=254)),
+                (
+                    "use",
+                    models.CharField(
+                        choices=[
+                            ("mobile", "Mobile"),
+                            ("home", "Home"),
+                            ("work", "Work"),
+                            ("other", "Other"),
+                        ],
+                        default="mobile",
+                        max_length=8,
+                    ),
+                ),
+                ("rank", models.PositiveSmallIntegerField(default=1, help_text="1 is preferred.")),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contact_points",
+                        to="people.person",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['kind', 'rank', 'id'],
+                "ordering": ["kind", "rank", "id"],
             },
         ),
         migrations.CreateModel(
-            name='PersonIdentifier',
+            name="PersonIdentifier",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('authority', models.CharField(help_text='Assigning authority', max_length=200)),
-                ('type_code', models.CharField(default='MR', help_text='HL7 table 0203', max_length=10)),
-                ('value', models.CharField(max_length=100)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='identifiers', to='people.person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("authority", models.CharField(help_text="Assigning authority", max_length=200)),
+                (
+                    "type_code",
+                    models.CharField(default="MR", help_text="HL7 table 0203", max_length=10),
+                ),
+                ("value", models.CharField(max_length=100)),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="identifiers",
+                        to="people.person",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['authority', 'value'],
+                "ordering": ["authority", "value"],
             },
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['family_name', 'given_name', 'birth_date'], name='person_name_dob'),
+            model_name="person",
+            index=models.Index(
+                fields=["family_name", "given_name", "birth_date"], name="person_name_dob"
+            ),
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['birth_date'], name='person_birth_date'),
+            model_name="person",
+            index=models.Index(fields=["birth_date"], name="person_birth_date"),
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['jurisdiction', 'family_name'], name='person_jur_family'),
+            model_name="person",
+            index=models.Index(fields=["jurisdiction", "family_name"], name="person_jur_family"),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.CheckConstraint(condition=models.Q(('guardian', models.F('id')), _negated=True), name='person_not_own_guardian'),
+            model_name="person",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("guardian", models.F("id")), _negated=True),
+                name="person_not_own_guardian",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.CheckConstraint(condition=models.Q(('sex__in', ['F', 'M', 'O', 'U'])), name='person_sex_valid'),
+            model_name="person",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("sex__in", ["F", "M", "O", "U"])), name="person_sex_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contactpoint',
-            constraint=models.UniqueConstraint(fields=('person', 'kind', 'value'), name='contactpoint_unique_per_person'),
+            model_name="contactpoint",
+            constraint=models.UniqueConstraint(
+                fields=("person", "kind", "value"), name="contactpoint_unique_per_person"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contactpoint',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'phone'), _negated=True), ('value__regex', '^\\+[1-9][0-9]{6,14}$'), _connector='OR'), name='contactpoint_phone_e164'),
+            model_name="contactpoint",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "phone"), _negated=True),
+                    ("value__regex", "^\\+[1-9][0-9]{6,14}$"),
+                    _connector="OR",
+                ),
+                name="contactpoint_phone_e164",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='personidentifier',
-            constraint=models.UniqueConstraint(fields=('authority', 'type_code', 'value'), name='personidentifier_unique'),
+            model_name="personidentifier",
+            constraint=models.UniqueConstraint(
+                fields=("authority", "type_code", "value"), name="personidentifier_unique"
+            ),
         ),
     ]

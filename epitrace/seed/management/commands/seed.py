@@ -24,9 +24,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
-        parser.add_argument("--cases", type=int, default=3000, help="number of cases (default 3000)")
         parser.add_argument(
-            "--anchor", type=dt.date.fromisoformat, default=None,
+            "--cases", type=int, default=3000, help="number of cases (default 3000)"
+        )
+        parser.add_argument(
+            "--anchor",
+            type=dt.date.fromisoformat,
+            default=None,
             help="last day of the epidemic curve, YYYY-MM-DD (default today)",
         )
         parser.add_argument("--days", type=int, default=120, help="length of the curve in days")
@@ -67,4 +71,6 @@ class Command(BaseCommand):
             )
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
         for login in result["logins"]:
-            self.stdout.write(f"  {login['username']:<28} {login['role']:<30} {login['jurisdiction']}")
+            self.stdout.write(
+                f"  {login['username']:<28} {login['role']:<30} {login['jurisdiction']}"
+            )

@@ -1,0 +1,45 @@
+"""A real chromium logs in with the login form and opens a case page."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from epitrace.testing.factories import PASSWORD
+from epitrace.testing.personas import build_personas
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOT = Path(os.environ.get("EPITRACE_SCREENSHOT", "var/screenshots/case.png"))
+
+
+def test_tracer_logs_in_and_opens_a_case(live_server, page: Page):
+    personas = build_personas()
+    case = personas.a.case
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
+    # Not logged in: the login page, then back to the case.
+    page.get_by_label("Username").fill(personas.a.tracer.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{live_server.url}/cases/{case.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(case.number)
+    expect(page.get_by_text(personas.a.person.full_name).first).to_be_visible()
+    expect(page.get_by_text(personas.a.contact.full_name).first).to_be_visible()
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+
+def test_other_lhd_case_is_not_found_in_the_browser(live_server, page: Page):
+    personas = build_personas()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(personas.b.tracer.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{live_server.url}/")
+    response = page.goto(f"{live_server.url}/cases/{personas.a.case.pk}/")
+    assert response is not None
+    assert response.status == 404
