@@ -11,16 +11,22 @@ import pytest
 
 from epitrace.testing.personas import Personas, build_personas
 
-# Playwright's sync API runs an event loop in the test thread; the live server
-# and the ORM calls of the test itself are still synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture
 def personas(db: None) -> Personas:
     return build_personas()
+
+
+@pytest.fixture(autouse=True)
+def _sync_orm_beside_playwright(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Playwright's sync API runs an event loop in the test thread; the ORM calls
+    # of a browser test itself are still synchronous and safe. Browser tests only.
+    if request.node.get_closest_marker("browser"):
+        monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(scope="session")

@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "epitrace.cases",
     "epitrace.contacts",
     "epitrace.labs",
+    "epitrace.audit",
     "epitrace.seed",
     "epitrace.web",
 ]

@@ -287,6 +287,10 @@ class Generator:
 
     def make_batch(self, report_dates: list[dt.date]) -> Batch:
         batch = Batch()
+        if report_dates:  # contacts exposed too long ago can no longer become cases
+            horizon = report_dates[0] - dt.timedelta(days=10)
+            for day in [d for d in self.pool if d < horizon]:
+                del self.pool[day]
         for report in report_dates:
             self._case(batch, report)
         return batch
@@ -548,8 +552,6 @@ class Generator:
             bucket = self.pool.get(report - dt.timedelta(days=back))
             if bucket:
                 return bucket.pop(self.rng.randrange(len(bucket)))
-        for day in [d for d in self.pool if d < report - dt.timedelta(days=10)]:
-            del self.pool[day]  # too old to become a case now; free the memory
         return None
 
 

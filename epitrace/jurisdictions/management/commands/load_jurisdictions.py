@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from epitrace.core.commands import EpitraceCommand
 from epitrace.jurisdictions.services import (
     JurisdictionFileError,
     do_load_jurisdictions,
@@ -15,14 +15,16 @@ from epitrace.jurisdictions.services import (
 )
 
 
-class Command(BaseCommand):
+class Command(EpitraceCommand):
+    json_output = True
+
     help = "Load or update the state's local health departments, towns and ZIP codes from a CSV."
 
     def add_arguments(self, parser: CommandParser) -> None:
+        super().add_arguments(parser)
         parser.add_argument("file", type=Path)
         parser.add_argument("--state-code", required=True, help="USPS code, e.g. CT")
         parser.add_argument("--state-name", help="Name of the state health department")
-        parser.add_argument("--json", action="store_true", help="print a JSON summary")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -38,7 +40,7 @@ class Command(BaseCommand):
             "postcodes": summary.postcodes,
         }
         if options["json"]:
-            self.stdout.write(json.dumps(result, separators=(",", ":")))
+            self.emit_json(result)
         else:
             self.stdout.write(
                 f"Loaded {summary.jurisdictions} jurisdictions, {summary.towns} towns, "

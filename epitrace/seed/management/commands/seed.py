@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import asdict
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from epitrace.cases.models import Case
+from epitrace.core.commands import EpitraceCommand
 from epitrace.seed.accounts import DEMO_PASSWORD
 from epitrace.seed.services import demo_logins, ensure_demo_jurisdictions, run_seed
 
 
-class Command(BaseCommand):
+class Command(EpitraceCommand):
+    json_output = True
+
     help = (
         "Fill the database with deterministic synthetic data: a state with its local health "
         "departments, towns and ZIP codes, staff for every role, cases over an epidemic curve, "
@@ -23,6 +25,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
+        super().add_arguments(parser)
         parser.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
         parser.add_argument(
             "--cases", type=int, default=3000, help="number of cases (default 3000)"
@@ -36,12 +39,9 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=120, help="length of the curve in days")
         parser.add_argument("--batch", type=int, default=2000, help="cases per transaction")
         parser.add_argument("--if-empty", action="store_true", help="do nothing if cases exist")
-        parser.add_argument("--json", action="store_true", help="print a JSON summary")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["cases"] < 0 or options["days"] < 1 or options["batch"] < 1:
-            from django.core.management.base import CommandError
-
             raise CommandError("--cases must be >= 0, --days and --batch >= 1")
         if options["if_empty"] and Case.objects.exists():
             ensure_demo_jurisdictions()
@@ -61,7 +61,7 @@ class Command(BaseCommand):
 
     def _report(self, result: dict[str, Any], as_json: bool) -> None:
         if as_json:
-            self.stdout.write(json.dumps(result, separators=(",", ":"), default=str))
+            self.emit_json(result)
             return
         if not result["skipped"]:
             self.stdout.write(
