@@ -11,22 +11,17 @@ import pytest
 
 from epitrace.testing.personas import Personas, build_personas
 
+# Playwright's sync API keeps an event loop running in the test process from the
+# first browser test on; the ORM calls of the tests are still synchronous and
+# safe, so Django's guard against ORM use inside a running loop is lifted here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture
 def personas(db: None) -> Personas:
     return build_personas()
-
-
-@pytest.fixture(autouse=True)
-def _sync_orm_beside_playwright(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Playwright's sync API runs an event loop in the test thread; the ORM calls
-    # of a browser test itself are still synchronous and safe. Browser tests only.
-    if request.node.get_closest_marker("browser"):
-        monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(scope="session")

@@ -203,6 +203,7 @@ LOCALE_PATHS = [BASE_DIR / "epitrace" / "locale"]
 
 # --- Static files -------------------------------------------------------------
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "epitrace" / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing
 STORAGES = {

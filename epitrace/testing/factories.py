@@ -10,7 +10,7 @@ from django.utils import timezone
 from epitrace.accounts.models import Membership, Team, User
 from epitrace.cases.models import Case
 from epitrace.contacts.models import Exposure
-from epitrace.diseases.models import Disease
+from epitrace.diseases.models import Disease, DiseaseProfile
 from epitrace.jurisdictions.models import Jurisdiction, PostalCode, Town
 from epitrace.labs.models import LabResult
 from epitrace.people.models import ContactPoint, Person
@@ -115,6 +115,15 @@ class CaseFactory(factory.django.DjangoModelFactory[Case]):
     jurisdiction = factory.LazyAttribute(lambda o: o.person.jurisdiction)
     report_date = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=1))
     specimen_date = factory.LazyAttribute(lambda o: o.report_date - dt.timedelta(days=2))
+    onset_date = factory.LazyAttribute(lambda o: o.specimen_date - dt.timedelta(days=1))
+    profile = factory.LazyAttribute(
+        lambda o: DiseaseProfile.objects.in_force(o.disease, o.report_date)
+    )
+    isolation_start = factory.LazyAttribute(lambda o: o.onset_date)
+    isolation_end = factory.LazyAttribute(
+        lambda o: o.onset_date
+        + dt.timedelta(days=o.profile.parameters["isolation_days_after_onset"] if o.profile else 10)
+    )
 
 
 class ExposureFactory(factory.django.DjangoModelFactory[Exposure]):
@@ -128,6 +137,8 @@ class ExposureFactory(factory.django.DjangoModelFactory[Exposure]):
     setting = "household"
     relation = "household"
     proximity = "close"
+    quarantine_end = factory.LazyAttribute(lambda o: o.last_exposure_date + dt.timedelta(days=10))
+    monitoring_status = "monitoring"
 
 
 class LabResultFactory(factory.django.DjangoModelFactory[LabResult]):
@@ -150,3 +161,5 @@ class LabResultFactory(factory.django.DjangoModelFactory[LabResult]):
     specimen_collected_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=3))
     performing_lab_id = "07D1234567"
     performing_lab_name = "State Public Health Laboratory"
+    specimen_type = "Nasopharyngeal swab"
+    resulted_at = factory.LazyAttribute(lambda o: o.specimen_collected_at + dt.timedelta(hours=20))

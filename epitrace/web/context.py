@@ -1,7 +1,72 @@
+"""What every staff page shows about the signed-in user: memberships and menu.
+
+The memberships are read once per request, lazily: a page fragment that
+never shows the top bar runs no query, and the home view reuses the same
+list the top bar renders.
+"""
+
+from __future__ import annotations
+
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.functional import cached_property
+
+from epitrace.accounts.models import Membership
+from epitrace.accounts.roles import role_grants
+from epitrace.jurisdictions.models import Jurisdiction
+
+_ATTR = "_epitrace_navigation"
+
+
+class Navigation:
+    """The signed-in user's memberships and what the menu may offer them."""
+
+    def __init__(self, user: Any) -> None:
+        self.user = user
+
+    @cached_property
+    def memberships(self) -> list[Membership]:
+        return list(
+            Membership.objects.filter(user=self.user)
+            .select_related("jurisdiction")
+            .order_by("jurisdiction__path", "role")
+        )
+
+    @property
+    def jurisdictions(self) -> list[Jurisdiction]:
+        seen: dict[int, Jurisdiction] = {}
+        for membership in self.memberships:
+            seen.setdefault(membership.jurisdiction_id, membership.jurisdiction)
+        return list(seen.values())
+
+    @property
+    def roles(self) -> set[str]:
+        return {membership.role for membership in self.memberships}
+
+    def grants(self, capability: str) -> bool:
+        return any(role_grants(m.role, capability) for m in self.memberships)
+
+    @property
+    def shows_cases(self) -> bool:
+        return self.grants("cases.view_case")
+
+    @property
+    def shows_people(self) -> bool:
+        return self.grants("people.view_person")
+
+
+def navigation_for(request: HttpRequest) -> Navigation:
+    """The request's navigation, built once and shared by view and layout."""
+    nav = getattr(request, _ATTR, None)
+    if nav is None:
+        nav = Navigation(request.user)
+        setattr(request, _ATTR, nav)
+    return nav
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    return {}
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"nav": navigation_for(request)}

@@ -11,7 +11,8 @@ from playwright.sync_api import Page, expect
 from epitrace.testing.factories import PASSWORD
 from epitrace.testing.personas import build_personas
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# serialized_rollback restores the reference data the migrations installed.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 SCREENSHOT = Path(os.environ.get("EPITRACE_SCREENSHOT", "var/screenshots/case.png"))
 

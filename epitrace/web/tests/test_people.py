@@ -1,0 +1,252 @@
+"""Person search and person page, on both sides of the jurisdiction boundary."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from epitrace.people.models import PersonIdentifier
+from epitrace.testing.personas import Personas
+from epitrace.web.search import case_number_pk, normalise_phone
+from epitrace.web.tests import make
+from epitrace.web.tests.utils import without_csrf_tokens
+
+SEARCH = reverse("person_search")
+
+
+def detail(pk: int) -> str:
+    return reverse("person_detail", args=[pk])
+
+
+def found(response) -> set[int]:
+    page = response.context["page"]
+    return {person.pk for person in page.object_list} if page else set()
+
+
+def national(e164: str) -> str:
+    """How a tracer would type the number: "(860) 555-0123"."""
+    digits = e164.removeprefix("+1")
+    return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
+
+
+# --- Person page -------------------------------------------------------------
+
+
+def test_person_page_shows_demographics_contacts_cases_labs(
+    personas: Personas, client: Client
+) -> None:
+    side = personas.a
+    PersonIdentifier.objects.create(
+        person=side.person, authority="Hartford Hospital", type_code="MR", value="MRN-4417"
+    )
+    PersonIdentifier.objects.create(
+        person=side.person, authority="SSA", type_code="SS", value="123456789"
+    )
+    client.force_login(side.tracer)
+    response = client.get(detail(side.person.pk))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Maria Alvarez" in body
+    assert str(side.person.birth_date) in body
+    assert "Hartford Hospital" in body
+    assert "MRN-4417" in body
+    assert "123456789" not in body  # shown masked
+    assert "6789" in body
+    assert side.case.number in body
+    assert "SARS-CoV-2 RNA NAA+probe" in body
+    assert "LHD A Health Department" in body
+
+
+def test_contact_page_lists_exposures_with_case_links(personas: Personas, client: Client) -> None:
+    side = personas.a
+    client.force_login(side.tracer)
+    body = client.get(detail(side.contact.pk)).content.decode()
+    assert "Exposures as a contact" in body
+    assert reverse("case_detail", args=[side.case.pk]) in body
+    assert "Household member" in body
+
+
+def test_other_jurisdictions_person_is_not_found(personas: Personas, client: Client) -> None:
+    client.force_login(personas.b.tracer)
+    forbidden = client.get(detail(personas.a.person.pk))
+    missing = client.get(detail(999_999))
+    assert forbidden.status_code == missing.status_code == 404
+    assert without_csrf_tokens(forbidden.content) == without_csrf_tokens(missing.content)
+    assert client.get(detail(personas.a.contact.pk)).status_code == 404
+
+
+def test_state_epidemiologist_opens_both_lhds_people(personas: Personas, client: Client) -> None:
+    client.force_login(personas.state_epi)
+    assert client.get(detail(personas.a.person.pk)).status_code == 200
+    assert client.get(detail(personas.b.person.pk)).status_code == 200
+
+
+def test_contact_living_elsewhere_stays_visible_to_the_eliciting_lhd(
+    personas: Personas, client: Client
+) -> None:
+    """A's case named a contact who lives in B: A keeps sight of them (domain.md)."""
+    elsewhere = make.person(jurisdiction=personas.b.jurisdiction, given_name="Elsa")
+    make.exposure(case=personas.a.case, contact=elsewhere)
+    client.force_login(personas.a.tracer)
+    body = client.get(detail(elsewhere.pk)).content.decode()
+    assert "Elsa" in body
+    assert reverse("case_detail", args=[personas.a.case.pk]) in body
+
+
+def test_guardian_and_wards_are_restricted(personas: Personas, client: Client) -> None:
+    side = personas.a
+    child_here = make.person(
+        jurisdiction=side.jurisdiction, given_name="Lucia", guardian=side.person
+    )
+    child_elsewhere = make.person(
+        jurisdiction=personas.b.jurisdiction, given_name="Zofia", guardian=side.person
+    )
+    client.force_login(side.tracer)
+    body = client.get(detail(side.person.pk)).content.decode()
+    assert detail(child_here.pk) in body
+    assert "Zofia" not in body
+    assert detail(child_elsewhere.pk) not in body
+
+    client.force_login(personas.b.tracer)
+    body = client.get(detail(child_elsewhere.pk)).content.decode()
+    assert "Maria Alvarez" not in body  # the guardian lives in A
+
+
+# --- Person search ------------------------------------------------------------
+
+
+def test_empty_search_explains_how_to_search(personas: Personas, client: Client) -> None:
+    client.force_login(personas.a.tracer)
+    response = client.get(SEARCH)
+    assert response.status_code == 200
+    assert response.context["page"] is None
+    assert "Search for a person by name, birth date or phone number." in response.content.decode()
+
+
+@pytest.mark.parametrize("query", ["Alvarez", "maria alv", "Alvarez, Maria", "alvarez, m"])
+def test_search_by_name(personas: Personas, client: Client, query: str) -> None:
+    client.force_login(personas.a.tracer)
+    assert personas.a.person.pk in found(client.get(SEARCH, {"q": query}))
+    client.force_login(personas.b.tracer)
+    assert found(client.get(SEARCH, {"q": query})) == set()
+
+
+def test_search_by_birth_date(personas: Personas, client: Client) -> None:
+    born = str(personas.a.person.birth_date)
+    client.force_login(personas.a.tracer)
+    assert personas.a.person.pk in found(client.get(SEARCH, {"born": born}))
+    client.force_login(personas.b.tracer)
+    assert personas.a.person.pk not in found(client.get(SEARCH, {"born": born}))
+
+
+def test_search_by_phone_in_any_format(personas: Personas, client: Client) -> None:
+    phone = personas.a.person.contact_points.get().value
+    client.force_login(personas.a.tracer)
+    for typed in (phone, national(phone), phone.removeprefix("+1")):
+        assert found(client.get(SEARCH, {"phone": typed})) == {personas.a.person.pk}
+    client.force_login(personas.b.tracer)
+    response = client.get(SEARCH, {"phone": national(phone)})
+    assert found(response) == set()
+    assert "Alvarez" not in response.content.decode()
+
+
+def test_state_epidemiologist_finds_both(personas: Personas, client: Client) -> None:
+    client.force_login(personas.state_epi)
+    people = found(client.get(SEARCH, {"q": "maria"}))
+    assert {personas.a.person.pk, personas.b.person.pk} <= people
+
+
+def test_bad_phone_is_an_error_not_a_search(personas: Personas, client: Client) -> None:
+    client.force_login(personas.a.tracer)
+    response = client.get(SEARCH, {"phone": "call me"})
+    assert response.context["page"] is None
+    assert "This does not look like a phone number." in response.content.decode()
+    fragment = client.get(SEARCH, {"phone": "call me"}, headers={"HX-Request": "true"})
+    assert 'role="alert"' in fragment.content.decode()
+    assert "<html" not in fragment.content.decode()
+
+
+def test_search_results_show_phone_and_link(personas: Personas, client: Client) -> None:
+    client.force_login(personas.a.tracer)
+    body = client.get(SEARCH, {"q": "Alvarez, Maria"}).content.decode()
+    assert detail(personas.a.person.pk) in body
+    assert national(personas.a.person.contact_points.get().value) in body
+    assert "1 person" in body
+
+
+def test_person_search_query_count_does_not_grow_with_rows(
+    personas: Personas, client: Client, django_assert_max_num_queries
+) -> None:
+    side = personas.a
+
+    def add_people(count: int) -> None:
+        for _ in range(count):
+            person = make.person(jurisdiction=side.jurisdiction, family_name="Alvarado")
+            make.contact_point(person=person)
+
+    add_people(3)
+    client.force_login(side.tracer)
+    with CaptureQueriesContext(connection) as few:
+        client.get(SEARCH, {"q": "alva"})
+    add_people(27)
+    with django_assert_max_num_queries(len(few)):
+        response = client.get(SEARCH, {"q": "alva"})
+    assert len(response.context["page"].object_list) == 25
+
+
+# --- Search rules ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "pk"),
+    [("C-0000123", 123), ("c-123", 123), ("C0000123", 123), ("123", 123), (" 0042 ", 42)],
+)
+def test_case_number_forms(typed: str, pk: int) -> None:
+    assert case_number_pk(typed) == pk
+
+
+@pytest.mark.parametrize("typed", ["Carter", "C-12a", "", "12-34"])
+def test_not_case_numbers(typed: str) -> None:
+    assert case_number_pk(typed) is None
+
+
+def test_phone_normalisation() -> None:
+    assert normalise_phone("(860) 555-0123") == "+18605550123"
+    assert normalise_phone("+44 20 7946 0958") == "+442079460958"
+    assert normalise_phone("12") is None
+    assert normalise_phone("not a phone") is None
+
+
+@pytest.mark.django_db
+def test_age_column_uses_birth_date(client: Client) -> None:
+    person = make.person(birth_date=dt.date(1950, 1, 1))
+    user = make.membership(jurisdiction=person.jurisdiction).user
+    client.force_login(user)
+    body = client.get(SEARCH, {"q": person.family_name}).content.decode()
+    assert str(person.age) in body
+
+
+def test_person_page_query_count_does_not_grow_with_records(
+    personas: Personas, client: Client, django_assert_max_num_queries
+) -> None:
+    side = personas.a
+
+    def add(count: int) -> None:
+        for _ in range(count):
+            case = make.case(person=make.person(jurisdiction=side.jurisdiction))
+            make.exposure(case=case, contact=side.person)
+            make.lab(person=side.person, case=side.case)
+
+    add(2)
+    client.force_login(side.tracer)
+    with CaptureQueriesContext(connection) as few:
+        client.get(detail(side.person.pk))
+    add(20)
+    with django_assert_max_num_queries(len(few)):
+        response = client.get(detail(side.person.pk))
+    assert len(response.context["as_contact"]) == 22

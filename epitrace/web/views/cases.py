@@ -1,0 +1,64 @@
+"""Case list and case page."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from epitrace.cases.models import Case
+from epitrace.contacts.models import Exposure
+from epitrace.labs.models import LabResult
+from epitrace.people.models import ContactPoint, Person
+from epitrace.web.filters import CaseFilter
+from epitrace.web.views.common import (
+    HtmxHttpRequest,
+    exposure_rows,
+    paginate,
+    render_with_partial,
+)
+
+# What a row of the list shows, fetched in the same query as the row.
+CASE_ROW_RELATED = ("person", "disease", "jurisdiction")
+
+
+def case_list(request: HtmxHttpRequest) -> HttpResponse:
+    cases = Case.objects.restrict(request.user, "view").select_related(*CASE_ROW_RELATED)
+    filterset = CaseFilter(request.GET, queryset=cases, request=request)
+    page = paginate(request, filterset.qs.order_by("-report_date", "-id"))
+    context = {"filter": filterset, "page": page}
+    return render_with_partial(request, "web/case_list.html", context, "results")
+
+
+def case_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    case = get_object_or_404(
+        Case.objects.restrict(user, "view").select_related(
+            "person__jurisdiction", "disease", "profile", "jurisdiction"
+        ),
+        pk=pk,
+    )
+    person = case.person
+    people = Person.objects.restrict(user, "view")
+    # The contacts' own records are visible here: a jurisdiction that elicited
+    # a contact keeps sight of them (Person.scope_q), and this case is ours.
+    elicited = Exposure.objects.restrict(user, "view").filter(case=case).select_related("contact")
+    as_contact = Exposure.objects.restrict(user, "view").filter(contact=person)
+    context = {
+        "case": case,
+        "person": person,
+        # A case may outlive its person's move to another jurisdiction: the
+        # case stays ours, the person's page and contact points may not.
+        "person_visible": people.filter(pk=person.pk).exists(),
+        "contact_points": ContactPoint.objects.restrict(user, "view").filter(person=person),
+        "guardian": people.filter(pk=person.guardian_id).first() if person.guardian_id else None,
+        "labs": LabResult.objects.restrict(user, "view")
+        .filter(case=case)
+        .select_related("disease"),
+        "elicited": exposure_rows(user, elicited, link="resulting_case_id"),
+        "as_contact": exposure_rows(user, as_contact, link="case_id"),
+        "other_cases": Case.objects.restrict(user, "view")
+        .filter(person=person)
+        .exclude(pk=case.pk)
+        .select_related("disease", "jurisdiction"),
+    }
+    return render(request, "web/case_detail.html", context)

@@ -1,0 +1,76 @@
+"""Helpers the staff views share: htmx fragments, paging, visible linked cases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+from django_htmx.middleware import HtmxDetails
+
+from epitrace.cases.models import Case
+from epitrace.contacts.models import Exposure
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def wants_fragment(request: HtmxHttpRequest) -> bool:
+    """An htmx swap of the results; a history restore needs the whole page."""
+    htmx = request.htmx
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def render_with_partial(
+    request: HtmxHttpRequest, template: str, context: Mapping[str, Any], partial: str
+) -> HttpResponse:
+    """The full page, or only its ``partial`` when htmx asks for it."""
+    fragment = wants_fragment(request)
+    name = f"{template}#{partial}" if fragment else template
+    response = render(request, name, {**context, "fragment": fragment})
+    # The same URL answers with a page or a fragment: caches must keep both apart.
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def paginate(request: HttpRequest, queryset: QuerySet[Any]) -> Page[Any]:
+    paginator = Paginator(queryset, settings.EPITRACE_PAGE_SIZE)
+    return paginator.get_page(request.GET.get("page"))
+
+
+def visible_cases(user: Any, case_ids: Iterable[int | None]) -> dict[int, Case]:
+    """The cases among ``case_ids`` the user may see, by id.
+
+    An exposure can be visible through the contact's jurisdiction while its
+    case belongs to another one: the case, and its person's name, must then
+    stay hidden like any other record out of reach.
+    """
+    ids = {pk for pk in case_ids if pk is not None}
+    if not ids:
+        return {}
+    cases = (
+        Case.objects.restrict(user, "view").filter(pk__in=ids).select_related("person", "disease")
+    )
+    return {case.pk: case for case in cases}
+
+
+@dataclass
+class ExposureRow:
+    """An exposure and the case it links to, if that case is within reach."""
+
+    exposure: Exposure
+    linked: Case | None
+
+
+def exposure_rows(user: Any, exposures: Iterable[Exposure], link: str) -> list[ExposureRow]:
+    """Pair each exposure with its ``link`` case ("case_id" or "resulting_case_id")."""
+    exposures = list(exposures)
+    cases = visible_cases(user, (getattr(e, link) for e in exposures))
+    return [ExposureRow(e, cases.get(getattr(e, link))) for e in exposures]

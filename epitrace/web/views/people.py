@@ -1,0 +1,76 @@
+"""Person search and person page."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from epitrace.cases.models import Case
+from epitrace.contacts.models import Exposure
+from epitrace.labs.models import LabResult
+from epitrace.people.choices import ContactKind
+from epitrace.people.models import ContactPoint, Person, PersonIdentifier
+from epitrace.web.forms import PersonSearchForm
+from epitrace.web.search import name_q
+from epitrace.web.views.common import (
+    HtmxHttpRequest,
+    exposure_rows,
+    paginate,
+    render_with_partial,
+)
+
+
+def person_search(request: HtmxHttpRequest) -> HttpResponse:
+    form = PersonSearchForm(request.GET or None)
+    page = None
+    if form.is_valid() and form.has_criteria():
+        page = paginate(request, _search(request, form.cleaned_data))
+    context = {"form": form, "page": page}
+    return render_with_partial(request, "web/person_search.html", context, "results")
+
+
+def _search(request: HtmxHttpRequest, criteria: dict[str, object]) -> QuerySet[Person]:
+    user = request.user
+    phones = ContactPoint.objects.restrict(user, "view").filter(kind=ContactKind.PHONE)
+    people = Person.objects.restrict(user, "view")
+    if criteria.get("q"):
+        people = people.filter(name_q(str(criteria["q"])))
+    if criteria.get("born"):
+        people = people.filter(birth_date=criteria["born"])
+    if criteria.get("phone"):
+        people = people.filter(pk__in=phones.filter(value=criteria["phone"]).values("person_id"))
+    return people.select_related("jurisdiction").prefetch_related(
+        Prefetch("contact_points", queryset=phones, to_attr="phones")
+    )
+
+
+def person_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    people = Person.objects.restrict(user, "view")
+    person = get_object_or_404(people.select_related("jurisdiction", "town"), pk=pk)
+    cases = list(
+        Case.objects.restrict(user, "view")
+        .filter(person=person)
+        .select_related("disease", "jurisdiction")
+    )
+    cases_by_id = {case.pk: case for case in cases}
+    labs = list(
+        LabResult.objects.restrict(user, "view").filter(person=person).select_related("disease")
+    )
+    for lab in labs:
+        # Link a result to its case only when that case is one the user sees.
+        lab.visible_case = cases_by_id.get(lab.case_id) if lab.case_id else None
+    exposures = Exposure.objects.restrict(user, "view").filter(contact=person)
+    context = {
+        "person": person,
+        "contact_points": ContactPoint.objects.restrict(user, "view").filter(person=person),
+        "identifiers": PersonIdentifier.objects.restrict(user, "view").filter(person=person),
+        # Guardian and wards may live in another jurisdiction: only those in reach.
+        "guardian": people.filter(pk=person.guardian_id).first() if person.guardian_id else None,
+        "wards": people.filter(guardian=person),
+        "cases": cases,
+        "labs": labs,
+        "as_contact": exposure_rows(user, exposures, link="case_id"),
+    }
+    return render(request, "web/person_detail.html", context)
