@@ -121,8 +121,12 @@ class CaseFactory(factory.django.DjangoModelFactory[Case]):
     )
     isolation_start = factory.LazyAttribute(lambda o: o.onset_date)
     isolation_end = factory.LazyAttribute(
-        lambda o: o.onset_date
-        + dt.timedelta(days=o.profile.parameters["isolation_days_after_onset"] if o.profile else 10)
+        lambda o: (
+            o.onset_date
+            + dt.timedelta(
+                days=o.profile.parameters["isolation_days_after_onset"] if o.profile else 10
+            )
+        )
     )
 
 

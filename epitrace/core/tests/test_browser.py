@@ -12,7 +12,10 @@ from epitrace.testing.factories import PASSWORD
 from epitrace.testing.personas import build_personas
 
 # serialized_rollback restores the reference data the migrations installed.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 SCREENSHOT = Path(os.environ.get("EPITRACE_SCREENSHOT", "var/screenshots/case.png"))
 
