@@ -8,14 +8,18 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from epitrace.core.reference import ensure_reference_data
 from epitrace.testing.factories import PASSWORD
 from epitrace.testing.personas import build_personas
 
-# serialized_rollback restores the reference data the migrations installed.
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(transactional_db: None) -> None:
+    # A transactional test starts from whatever the previous one flushed.
+    ensure_reference_data()
+
 
 SCREENSHOT = Path(os.environ.get("EPITRACE_SCREENSHOT", "var/screenshots/case.png"))
 
