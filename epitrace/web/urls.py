@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from epitrace.web import views
 
@@ -8,4 +8,5 @@ urlpatterns = [
     path("cases/<int:pk>/", views.case_detail, name="case_detail"),
     path("people/", views.person_search, name="person_search"),
     path("people/<int:pk>/", views.person_detail, name="person_detail"),
+    path("manage/", include("epitrace.accounts.manage.urls")),
 ]
