@@ -8,6 +8,7 @@ import shutil
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from epitrace.testing.personas import Personas, build_personas
 
@@ -19,9 +20,31 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    from django.conf import settings
+
+    # Argon2 is slow on purpose; hundreds of test users need no such cost.
+    # It stays second so argon2 hashes still verify, and first in production.
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        *settings.PASSWORD_HASHERS,
+    ]
+
+
 @pytest.fixture
 def personas(db: None) -> Personas:
     return build_personas()
+
+
+@pytest.fixture
+def client() -> Client:
+    """A client whose force_login includes the second factor staff must pass.
+
+    Tests about signing in itself build a plain ``django.test.Client``.
+    """
+    from epitrace.accounts.testing import StaffClient
+
+    return StaffClient()
 
 
 @pytest.fixture(scope="session")

@@ -48,12 +48,26 @@ _READ = _caps(("view",))
 _WORK = _caps(("view", "add", "change"))
 _ALL = _caps(("view", "add", "change", "delete"))
 
+# Access beyond the tree: share a record with another jurisdiction, move it
+# (a change of address), open one record outside one's reach (break-glass).
+_ACCESS = frozenset({"access.share", "access.transfer"})
+
 CAPABILITIES: dict[str, frozenset[str]] = {
     Role.TRACER: _WORK,
-    Role.SUPERVISOR: _WORK | {"workqueues.assign"},
-    Role.EPIDEMIOLOGIST: _WORK | {"reports.export"},
-    Role.LHD_DIRECTOR: _WORK | {"reports.export", "workqueues.assign"},
-    Role.STATE_ADMIN: _ALL | {"reports.export", "workqueues.assign", "accounts.manage_users"},
+    Role.SUPERVISOR: _WORK | _ACCESS | {"workqueues.assign"},
+    Role.EPIDEMIOLOGIST: _WORK | _ACCESS | {"reports.export", "access.break_glass"},
+    Role.LHD_DIRECTOR: _WORK
+    | _ACCESS
+    | {"reports.export", "workqueues.assign", "access.break_glass", "audit.view_audit"},
+    Role.STATE_ADMIN: _ALL
+    | _ACCESS
+    | {
+        "reports.export",
+        "workqueues.assign",
+        "accounts.manage_users",
+        "access.break_glass",
+        "audit.view_audit",
+    },
     Role.USER_ADMIN: frozenset({"accounts.manage_users"}),
     # Referral-only roles: they reach no case or person record directly.
     Role.CBO_COORDINATOR: frozenset({"referrals.view_referral", "referrals.change_referral"}),

@@ -19,6 +19,9 @@ def visible_jurisdiction_ids(user: Any, capability: str) -> frozenset[int] | Non
         return frozenset()
     if getattr(user, "is_system", False):
         return None
+    client = getattr(user, "client", None)
+    if client is not None:  # an API client: its own jurisdiction and capabilities
+        return _client_scope(client, capability)
     cache: dict[str, frozenset[int]] = user.__dict__.setdefault(_CACHE_ATTR, {})
     if capability not in cache:
         cache[capability] = _compute(user, capability)
@@ -39,6 +42,14 @@ def _compute(user: Any, capability: str) -> frozenset[int]:
     if not roots:
         return frozenset()
     return Jurisdiction.objects.subtree_ids([path for _, path in roots])
+
+
+def _client_scope(client: Any, capability: str) -> frozenset[int]:
+    from epitrace.jurisdictions.models import Jurisdiction
+
+    if not client.is_active or capability not in client.capabilities:
+        return frozenset()
+    return Jurisdiction.objects.subtree_ids([client.jurisdiction.path])
 
 
 def has_capability(user: Any, capability: str) -> bool:

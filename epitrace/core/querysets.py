@@ -9,15 +9,24 @@ capability ``<app>.<action>_<model>`` (NetBox's RestrictedQuerySet pattern).
 
 Dual reporting falls out of the tree: a state membership covers the whole
 tree, an LHD membership only its own subtree, never a sibling's.
+
+Two grants reach single persons beyond the tree, for models that name their
+person through ``person_paths``: a record shared with one of the user's
+jurisdictions (any action the user holds there), and the user's own
+unexpired break-glass access (view only).
+
 The system identity (importers, jobs, commands without ``--user``) sees all,
 and has to be asked for explicitly with ``system_user()``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Set
 from typing import TYPE_CHECKING, Any, Self
 
 from django.db import models
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 if TYPE_CHECKING:
     from epitrace.accounts.models import User
@@ -33,9 +42,42 @@ class RestrictedQuerySet(models.QuerySet[Any]):
         ids = visible_jurisdiction_ids(user, capability)
         if ids is None:  # the system identity
             return self.all()
-        if not ids:
-            return self.none()
         scope_q = getattr(self.model, "scope_q", None)
         if scope_q is None:  # a model without its rule is a bug, not "visible to all"
             raise TypeError(f"{meta.label} has a RestrictedQuerySet but no scope_q()")
-        return self.filter(scope_q(frozenset(ids)))
+        query = scope_q(frozenset(ids)) if ids else Q(pk__in=[])
+        grants = _person_grants(self.model, user, ids, action)
+        if grants is not None:
+            query |= grants
+        elif not ids:
+            return self.none()
+        return self.filter(query)
+
+
+def _person_grants(model: type[models.Model], user: Any, ids: Set[int], action: str) -> Q | None:
+    """Rows reached through a share or a break-glass, or None when none can apply."""
+    paths: tuple[str, ...] = getattr(model, "person_paths", ())
+    if not paths or not getattr(user, "is_authenticated", False) or not getattr(user, "pk", None):
+        return None
+    from epitrace.jurisdictions.models import BreakGlass, RecordShare
+
+    sources: list[QuerySet[Any, Any]] = []
+    if ids:
+        sources.append(
+            RecordShare.objects.filter(jurisdiction_id__in=ids, revoked_at__isnull=True).values(
+                "person_id"
+            )
+        )
+    if action == "view":
+        sources.append(
+            BreakGlass.objects.filter(user_id=user.pk, expires_at__gt=timezone.now()).values(
+                "person_id"
+            )
+        )
+    if not sources:
+        return None
+    query = Q()
+    for source in sources:
+        for path in paths:
+            query |= Q(**{f"{path}__in": source})
+    return query

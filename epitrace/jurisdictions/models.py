@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -123,3 +124,102 @@ class PostalCode(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class RecordShare(models.Model):
+    """A person's record shared with another jurisdiction, with a reason.
+
+    Sharing a person shares their cases, lab results and exposures: the unit a
+    school's or a college's health department needs to work a cluster. A
+    share is visible on the record and revocable; revoked shares are kept.
+    """
+
+    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="shares")
+    jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["jurisdiction", "person"], name="share_jurisdiction_person"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "jurisdiction"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="share_one_active_per_jurisdiction",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(revoked_at__isnull=True) | models.Q(revoked_by__isnull=False),
+                name="share_revocation_has_author",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"share {self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class Transfer(models.Model):
+    """A person's record moved to another jurisdiction (an address change).
+
+    The history of where a record lived: the record itself carries only its
+    current jurisdiction.
+    """
+
+    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="transfers")
+    from_jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.PROTECT, related_name="+")
+    to_jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    moved_cases = models.PositiveIntegerField(default=0)
+    moved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    moved_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-moved_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(from_jurisdiction=models.F("to_jurisdiction")),
+                name="transfer_changes_jurisdiction",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"transfer {self.pk}"
+
+
+class BreakGlass(models.Model):
+    """Emergency read access to one person outside the user's jurisdictions.
+
+    ``person_id`` is a plain number, not a foreign key: asking for a record
+    that does not exist must look exactly like asking for one that does.
+    The owning jurisdiction's director sees every use.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="break_glass"
+    )
+    person_id = models.BigIntegerField(db_index=True)
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "expires_at"], name="breakglass_user_expiry")]
+
+    def __str__(self) -> str:
+        return f"break-glass {self.pk}"

@@ -33,6 +33,7 @@ class RawMessage(models.Model):
         max_length=16, choices=MessageState.choices, default=MessageState.RECEIVED
     )
     error = models.TextField(blank=True)
+    purged_at = models.DateTimeField(null=True, blank=True)
     jurisdiction = models.ForeignKey(
         "jurisdictions.Jurisdiction",
         on_delete=models.PROTECT,
@@ -107,6 +108,7 @@ class LabResult(models.Model):
     imported_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     objects = RestrictedManager()
+    person_paths = ("person_id",)
 
     class Meta:
         ordering = ["-specimen_collected_at", "-id"]

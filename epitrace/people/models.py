@@ -55,8 +55,14 @@ class Person(TimeStampedModel):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="wards"
     )
     guardian_relation = models.CharField(max_length=50, blank=True)
+    purged_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("When the personal data was erased; the row stays for de-identified counts."),
+    )
 
     objects = RestrictedManager()
+    person_paths = ("pk",)
 
     class Meta:
         ordering = ["family_name", "given_name", "id"]
@@ -136,6 +142,7 @@ class ContactPoint(TimeStampedModel):
     rank = models.PositiveSmallIntegerField(default=1, help_text=_("1 is preferred."))
 
     objects = RestrictedManager()
+    person_paths = ("person_id",)
 
     class Meta:
         ordering = ["kind", "rank", "id"]
@@ -170,6 +177,7 @@ class PersonIdentifier(TimeStampedModel):
     value = models.CharField(max_length=100)
 
     objects = RestrictedManager()
+    person_paths = ("person_id",)
 
     class Meta:
         ordering = ["authority", "value"]

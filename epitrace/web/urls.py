@@ -8,5 +8,10 @@ urlpatterns = [
     path("cases/<int:pk>/", views.case_detail, name="case_detail"),
     path("people/", views.person_search, name="person_search"),
     path("people/<int:pk>/", views.person_detail, name="person_detail"),
+    path("people/<int:pk>/share/", views.person_share, name="person_share"),
+    path("people/<int:pk>/shares/<int:share_pk>/revoke/", views.share_revoke, name="share_revoke"),
+    path("people/<int:pk>/transfer/", views.person_transfer, name="person_transfer"),
+    path("break-glass/", views.break_glass, name="break_glass"),
+    path("break-glass/log/", views.break_glass_log, name="break_glass_log"),
     path("manage/", include("epitrace.accounts.manage.urls")),
 ]

@@ -32,7 +32,15 @@ def test_case_list_renders_columns(personas: Personas, client: Client) -> None:
     assert "1 case" in body
     assert "page 1 of 1" in body
     assert 'id="results"' in body
-    assert 'hx-push-url="true"' in body
+    # The search posts: a typed name never lands in a URL.
+    assert 'method="post"' in body
+    assert 'hx-post="/cases/"' in body
+    assert "hx-push-url" not in body
+
+
+def test_a_name_in_the_query_string_is_ignored(client: Client, personas: Personas) -> None:
+    client.force_login(personas.a.tracer)
+    assert numbers(client.get(URL, {"q": "Nobody"})) == {personas.a.case.number}
 
 
 def test_tracer_does_not_see_other_jurisdictions_cases(personas: Personas, client: Client) -> None:
@@ -54,20 +62,20 @@ def test_search_does_not_reach_across_jurisdictions(
         "DIGITS", str(personas.a.case.pk)
     )
     client.force_login(personas.b.tracer)
-    assert numbers(client.get(URL, {"q": query})) == set()
+    assert numbers(client.post(URL, {"q": query})) == set()
     client.force_login(personas.a.tracer)
-    assert numbers(client.get(URL, {"q": query})) == {personas.a.case.number}
+    assert numbers(client.post(URL, {"q": query})) == {personas.a.case.number}
 
 
 def test_state_epidemiologist_sees_both_lhds(personas: Personas, client: Client) -> None:
     client.force_login(personas.state_epi)
     response = client.get(URL)
     assert numbers(response) == {personas.a.case.number, personas.b.case.number}
-    assert numbers(client.get(URL, {"q": "Maria"})) == {
+    assert numbers(client.post(URL, {"q": "Maria"})) == {
         personas.a.case.number,
         personas.b.case.number,
     }
-    assert numbers(client.get(URL, {"q": "brz, mar"})) == {personas.b.case.number}
+    assert numbers(client.post(URL, {"q": "brz, mar"})) == {personas.b.case.number}
 
 
 def test_jurisdiction_choices_list_only_visible_jurisdictions(
@@ -133,7 +141,7 @@ def test_sorted_by_report_date_newest_first(personas: Personas, client: Client) 
 
 def test_htmx_request_gets_only_the_results_fragment(personas: Personas, client: Client) -> None:
     client.force_login(personas.a.tracer)
-    response = client.get(URL, {"q": "alv"}, headers={"HX-Request": "true"})
+    response = client.post(URL, {"q": "alv"}, headers={"HX-Request": "true"})
     body = response.content.decode()
     assert response.status_code == 200
     assert "<html" not in body
@@ -176,8 +184,8 @@ def test_case_list_query_count_does_not_grow_with_rows(
     add_cases(2)  # 3 cases with the persona's own
     client.force_login(side.tracer)
     with CaptureQueriesContext(connection) as few:
-        client.get(URL, {"q": ""})
+        client.post(URL, {"q": ""})
     add_cases(27)  # 30 cases
     with django_assert_max_num_queries(len(few)):
-        response = client.get(URL, {"q": ""})
+        response = client.post(URL, {"q": ""})
     assert len(response.context["page"].object_list) == 25

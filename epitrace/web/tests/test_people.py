@@ -131,49 +131,49 @@ def test_empty_search_explains_how_to_search(personas: Personas, client: Client)
 @pytest.mark.parametrize("query", ["Alvarez", "maria alv", "Alvarez, Maria", "alvarez, m"])
 def test_search_by_name(personas: Personas, client: Client, query: str) -> None:
     client.force_login(personas.a.tracer)
-    assert personas.a.person.pk in found(client.get(SEARCH, {"q": query}))
+    assert personas.a.person.pk in found(client.post(SEARCH, {"q": query}))
     client.force_login(personas.b.tracer)
-    assert found(client.get(SEARCH, {"q": query})) == set()
+    assert found(client.post(SEARCH, {"q": query})) == set()
 
 
 def test_search_by_birth_date(personas: Personas, client: Client) -> None:
     born = str(personas.a.person.birth_date)
     client.force_login(personas.a.tracer)
-    assert personas.a.person.pk in found(client.get(SEARCH, {"born": born}))
+    assert personas.a.person.pk in found(client.post(SEARCH, {"born": born}))
     client.force_login(personas.b.tracer)
-    assert personas.a.person.pk not in found(client.get(SEARCH, {"born": born}))
+    assert personas.a.person.pk not in found(client.post(SEARCH, {"born": born}))
 
 
 def test_search_by_phone_in_any_format(personas: Personas, client: Client) -> None:
     phone = personas.a.person.contact_points.get().value
     client.force_login(personas.a.tracer)
     for typed in (phone, national(phone), phone.removeprefix("+1")):
-        assert found(client.get(SEARCH, {"phone": typed})) == {personas.a.person.pk}
+        assert found(client.post(SEARCH, {"phone": typed})) == {personas.a.person.pk}
     client.force_login(personas.b.tracer)
-    response = client.get(SEARCH, {"phone": national(phone)})
+    response = client.post(SEARCH, {"phone": national(phone)})
     assert found(response) == set()
     assert "Alvarez" not in response.content.decode()
 
 
 def test_state_epidemiologist_finds_both(personas: Personas, client: Client) -> None:
     client.force_login(personas.state_epi)
-    people = found(client.get(SEARCH, {"q": "maria"}))
+    people = found(client.post(SEARCH, {"q": "maria"}))
     assert {personas.a.person.pk, personas.b.person.pk} <= people
 
 
 def test_bad_phone_is_an_error_not_a_search(personas: Personas, client: Client) -> None:
     client.force_login(personas.a.tracer)
-    response = client.get(SEARCH, {"phone": "call me"})
+    response = client.post(SEARCH, {"phone": "call me"})
     assert response.context["page"] is None
     assert "This does not look like a phone number." in response.content.decode()
-    fragment = client.get(SEARCH, {"phone": "call me"}, headers={"HX-Request": "true"})
+    fragment = client.post(SEARCH, {"phone": "call me"}, headers={"HX-Request": "true"})
     assert 'role="alert"' in fragment.content.decode()
     assert "<html" not in fragment.content.decode()
 
 
 def test_search_results_show_phone_and_link(personas: Personas, client: Client) -> None:
     client.force_login(personas.a.tracer)
-    body = client.get(SEARCH, {"q": "Alvarez, Maria"}).content.decode()
+    body = client.post(SEARCH, {"q": "Alvarez, Maria"}).content.decode()
     assert detail(personas.a.person.pk) in body
     assert national(personas.a.person.contact_points.get().value) in body
     assert "1 person" in body
@@ -192,10 +192,10 @@ def test_person_search_query_count_does_not_grow_with_rows(
     add_people(3)
     client.force_login(side.tracer)
     with CaptureQueriesContext(connection) as few:
-        client.get(SEARCH, {"q": "alva"})
+        client.post(SEARCH, {"q": "alva"})
     add_people(27)
     with django_assert_max_num_queries(len(few)):
-        response = client.get(SEARCH, {"q": "alva"})
+        response = client.post(SEARCH, {"q": "alva"})
     assert len(response.context["page"].object_list) == 25
 
 
@@ -227,7 +227,7 @@ def test_age_column_uses_birth_date(client: Client) -> None:
     person = make.person(birth_date=dt.date(1950, 1, 1))
     user = make.membership(jurisdiction=person.jurisdiction).user
     client.force_login(user)
-    body = client.get(SEARCH, {"q": person.family_name}).content.decode()
+    body = client.post(SEARCH, {"q": person.family_name}).content.decode()
     assert str(person.age) in body
 
 

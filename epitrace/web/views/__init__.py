@@ -9,5 +9,23 @@ record answers exactly like a missing one.
 from epitrace.web.views.cases import case_detail, case_list
 from epitrace.web.views.home import home
 from epitrace.web.views.people import person_detail, person_search
+from epitrace.web.views.sharing import (
+    break_glass,
+    break_glass_log,
+    person_share,
+    person_transfer,
+    share_revoke,
+)
 
-__all__ = ["case_detail", "case_list", "home", "person_detail", "person_search"]
+__all__ = [
+    "break_glass",
+    "break_glass_log",
+    "case_detail",
+    "case_list",
+    "home",
+    "person_detail",
+    "person_search",
+    "person_share",
+    "person_transfer",
+    "share_revoke",
+]

@@ -3,40 +3,57 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
 
+from epitrace.audit.services import record_search
 from epitrace.cases.models import Case
 from epitrace.contacts.models import Exposure
 from epitrace.labs.models import LabResult
 from epitrace.people.models import ContactPoint, Person
+from epitrace.web.access import method_not_allowed, visible_or_404
 from epitrace.web.filters import CaseFilter
 from epitrace.web.views.common import (
     HtmxHttpRequest,
     exposure_rows,
     paginate,
     render_with_partial,
+    search_data,
 )
 
 # What a row of the list shows, fetched in the same query as the row.
 CASE_ROW_RELATED = ("person", "disease", "jurisdiction")
 
 
+@require_http_methods(["GET", "POST"])
 def case_list(request: HtmxHttpRequest) -> HttpResponse:
     cases = Case.objects.restrict(request.user, "view").select_related(*CASE_ROW_RELATED)
-    filterset = CaseFilter(request.GET, queryset=cases, request=request)
-    page = paginate(request, filterset.qs.order_by("-report_date", "-id"))
+    data = search_data(request, ("q",))
+    filterset = CaseFilter(data, queryset=cases, request=request)
+    page = paginate(request, filterset.qs.order_by("-report_date", "-id"), data)
+    if data.get("q") and page.number == 1:
+        record_search(
+            request.user,
+            Case,
+            {"q": data.get("q")},
+            result_count=page.paginator.count,
+            request=request,
+        )
     context = {"filter": filterset, "page": page}
     return render_with_partial(request, "web/case_list.html", context, "results")
 
 
 def case_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    case = get_object_or_404(
+    case = visible_or_404(
+        request,
         Case.objects.restrict(user, "view").select_related(
             "person__jurisdiction", "disease", "profile", "jurisdiction"
         ),
-        pk=pk,
+        pk,
     )
+    if refused := method_not_allowed(request, ["GET"]):
+        return refused
     person = case.person
     people = Person.objects.restrict(user, "view")
     # The contacts' own records are visible here: a jurisdiction that elicited

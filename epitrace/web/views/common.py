@@ -40,9 +40,27 @@ def render_with_partial(
     return response
 
 
-def paginate(request: HttpRequest, queryset: QuerySet[Any]) -> Page[Any]:
+def paginate(
+    request: HttpRequest, queryset: QuerySet[Any], data: Mapping[str, Any] | None = None
+) -> Page[Any]:
+    """The requested page; ``data`` is the submitted search form when it is a POST."""
     paginator = Paginator(queryset, settings.EPITRACE_PAGE_SIZE)
-    return paginator.get_page(request.GET.get("page"))
+    return paginator.get_page((request.GET if data is None else data).get("page"))
+
+
+def search_data(request: HttpRequest, personal: tuple[str, ...]) -> Any:
+    """The criteria of a search form, keeping personal terms out of URLs.
+
+    Names, birth dates and phone numbers travel only in POST bodies: in a URL
+    they would land in browser history, proxies and server logs. A GET may
+    still carry the non-personal filters (links from the home page do).
+    """
+    if request.method == "POST":
+        return request.POST
+    data = request.GET.copy()
+    for name in personal:
+        data.pop(name, None)
+    return data
 
 
 def visible_cases(user: Any, case_ids: Iterable[int | None]) -> dict[int, Case]:

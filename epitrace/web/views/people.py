@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
 
+from epitrace.audit.services import record_search
 from epitrace.cases.models import Case
 from epitrace.contacts.models import Exposure
 from epitrace.labs.models import LabResult
 from epitrace.people.choices import ContactKind
 from epitrace.people.models import ContactPoint, Person, PersonIdentifier
+from epitrace.web.access import method_not_allowed, visible_or_404
 from epitrace.web.forms import PersonSearchForm
 from epitrace.web.search import name_q
 from epitrace.web.views.common import (
@@ -18,14 +21,26 @@ from epitrace.web.views.common import (
     exposure_rows,
     paginate,
     render_with_partial,
+    search_data,
 )
+from epitrace.web.views.sharing import sharing_context
 
 
+@require_http_methods(["GET", "POST"])
 def person_search(request: HtmxHttpRequest) -> HttpResponse:
-    form = PersonSearchForm(request.GET or None)
+    data = search_data(request, ("q", "born", "phone"))
+    form = PersonSearchForm(data or None)
     page = None
     if form.is_valid() and form.has_criteria():
-        page = paginate(request, _search(request, form.cleaned_data))
+        page = paginate(request, _search(request, form.cleaned_data), data)
+        if page.number == 1:  # the search itself, not each page turned
+            record_search(
+                request.user,
+                Person,
+                form.cleaned_data,
+                result_count=page.paginator.count,
+                request=request,
+            )
     context = {"form": form, "page": page}
     return render_with_partial(request, "web/person_search.html", context, "results")
 
@@ -48,7 +63,9 @@ def _search(request: HtmxHttpRequest, criteria: dict[str, object]) -> QuerySet[P
 def person_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     user = request.user
     people = Person.objects.restrict(user, "view")
-    person = get_object_or_404(people.select_related("jurisdiction", "town"), pk=pk)
+    person = visible_or_404(request, people.select_related("jurisdiction", "town"), pk)
+    if refused := method_not_allowed(request, ["GET"]):
+        return refused
     cases = list(
         Case.objects.restrict(user, "view")
         .filter(person=person)
@@ -72,5 +89,6 @@ def person_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "cases": cases,
         "labs": labs,
         "as_contact": exposure_rows(user, exposures, link="case_id"),
+        **sharing_context(request, person),
     }
     return render(request, "web/person_detail.html", context)

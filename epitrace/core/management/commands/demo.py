@@ -64,12 +64,19 @@ class Command(BaseCommand):
 
     def _banner(self, url: str) -> None:
         out = self.stdout
+        # Passkeys need a host name: browsers refuse WebAuthn on a bare IP address.
+        url = url.replace("//127.0.0.1:", "//localhost:")
         out.write("")
         out.write(self.style.SUCCESS(f"Epitrace is running at {url}"))
         out.write(f"Database: {settings.DATABASES['default']['NAME']}")
         out.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for login in demo_logins():
             out.write(f"  {login.username:<28} {login.role:<30} {login.jurisdiction}")
+        out.write(
+            "Sign in with a username and the password above. For the two-factor code, run\n"
+            "  .venv/bin/epitrace demo-code USERNAME\n"
+            "in another terminal: it prints the code the user's authenticator app would show."
+        )
         out.write("Press Ctrl-C to stop the web server and the worker.")
 
     def _supervise(self, children: list[subprocess.Popen[bytes]]) -> None:

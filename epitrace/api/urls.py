@@ -1,0 +1,27 @@
+from django.urls import URLPattern, include, path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.permissions import AllowAny
+from rest_framework.routers import SimpleRouter
+
+from epitrace.api import views
+
+router = SimpleRouter(trailing_slash=True)
+router.register("cases", views.CaseViewSet, basename="api-case")
+router.register("persons", views.PersonViewSet, basename="api-person")
+router.register("lab-results", views.LabResultViewSet, basename="api-labresult")
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    # The schema describes the API; it holds no record, so it is public.
+    path(
+        "v1/schema/",
+        SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[AllowAny]),
+        name="api-schema",
+    ),
+]
+
+# The API authenticates every request itself (key or session): the staff
+# login redirect must not answer for it.
+for pattern in [*router.urls, urlpatterns[-1]]:
+    if isinstance(pattern, URLPattern):
+        pattern.callback.login_required = False  # type: ignore[attr-defined]

@@ -1,0 +1,203 @@
+"""Appending events to the hash chains.
+
+A chain is one UTC day and one writer slot ("2025-03-14/007"). To append, a
+writer locks the chain's head row, numbers its events after the head, links
+each to the previous hash and moves the head, all in the caller's
+transaction: a rolled-back change leaves no audit row behind, and a committed
+one always has its row.
+
+Why slots: the head lock is held until the caller commits, so one chain for
+everyone would make 200 tracers and the importer queue behind each other.
+Each thread prefers its own slot (from process and thread id) and, on
+PostgreSQL, skips a head another transaction holds (``SKIP LOCKED``) and
+takes the next free one; it waits only when every slot of the day is busy.
+SQLite has one writer at a time anyway (immediate transactions), so there
+the lock is the transaction itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Case, IntegerField, Value, When
+from django.utils import timezone
+
+from epitrace.audit import conf
+from epitrace.audit.hashing import (
+    canonical_json,
+    event_hash,
+    genesis_hash,
+    ledger_mac,
+    payload_digest,
+)
+from epitrace.audit.keys import HmacKey, keyring
+from epitrace.audit.models import AuditChainHead, AuditEvent, AuditLedger, AuditPayload
+
+_local = threading.local()
+_BATCH = 500
+
+
+@dataclass
+class Draft:
+    """An event before it has a place in a chain. ``payload`` None means none."""
+
+    action: str
+    actor_id: int | None
+    actor_label: str
+    object_type: str = ""
+    object_id: str = ""
+    person_id: int | None = None
+    jurisdiction_id: int | None = None
+    ip: str | None = None
+    user_agent: str = ""
+    reason: str = ""
+    payload: Any = None
+
+
+def chain_name(day: dt.date, slot: int) -> str:
+    return f"{day:%Y-%m-%d}/{slot:03d}"
+
+
+def append(drafts: Sequence[Draft]) -> list[AuditEvent]:
+    """Write ``drafts`` as consecutive events of one chain, inside the caller's transaction."""
+    if not drafts:
+        return []
+    key = keyring().chain
+    with transaction.atomic():
+        now = timezone.now()
+        head = _lock_head(now.astimezone(dt.UTC).date())
+        events, bodies = _chain_events(head, drafts, key, now)
+        AuditEvent.objects.bulk_create(events, batch_size=_BATCH)
+        _fill_missing_ids(events)
+        AuditPayload.objects.bulk_create(
+            [AuditPayload(event_id=e.pk, body=b) for e, b in zip(events, bodies, strict=True) if b],
+            batch_size=_BATCH,
+        )
+        head.last_seq, head.last_hash = events[-1].seq, events[-1].hash
+        head.save(update_fields=["last_seq", "last_hash", "updated_at"])
+    return events
+
+
+def _chain_events(
+    head: AuditChainHead, drafts: Sequence[Draft], key: HmacKey, now: dt.datetime
+) -> tuple[list[AuditEvent], list[str | None]]:
+    events: list[AuditEvent] = []
+    bodies: list[str | None] = []
+    seq, prev = head.last_seq, head.last_hash
+    for draft in drafts:
+        seq += 1
+        body = None if draft.payload is None else canonical_json(draft.payload)
+        event = AuditEvent(
+            occurred_at=now,
+            chain=head.chain,
+            seq=seq,
+            key_id=key.key_id,
+            actor_id=draft.actor_id,
+            actor_label=draft.actor_label,
+            action=draft.action,
+            object_type=draft.object_type,
+            object_id=draft.object_id,
+            person_id=draft.person_id,
+            jurisdiction_id=draft.jurisdiction_id,
+            ip=draft.ip,
+            user_agent=draft.user_agent,
+            reason=draft.reason,
+            payload_digest="" if body is None else payload_digest(key, body),
+            prev_hash=prev,
+        )
+        event.hash = prev = event_hash(key, event)
+        events.append(event)
+        bodies.append(body)
+    return events, bodies
+
+
+def _fill_missing_ids(events: list[AuditEvent]) -> None:
+    """Backends that cannot return ids from a bulk insert: read them back by (chain, seq)."""
+    if all(e.pk is not None for e in events):
+        return
+    ids = dict(
+        AuditEvent.objects.filter(
+            chain=events[0].chain, seq__gte=events[0].seq, seq__lte=events[-1].seq
+        ).values_list("seq", "id")
+    )
+    for event in events:
+        event.pk = ids[event.seq]
+
+
+# --- The head lock ------------------------------------------------------------
+
+
+def _preferred_slot(slots: int) -> int:
+    last = getattr(_local, "slot", None)
+    if isinstance(last, int) and last < slots:
+        return last  # keep to the chain this thread already holds in its transaction
+    return hash((os.getpid(), threading.get_ident())) % slots
+
+
+def _lock_head(day: dt.date) -> AuditChainHead:
+    slots = conf.writer_slots()
+    start = _preferred_slot(slots)
+    names = [chain_name(day, (start + i) % slots) for i in range(slots)]
+    head = _try_lock(names)
+    if head is None and not AuditChainHead.objects.filter(chain__in=names).exists():
+        _create_heads(day, slots)
+        head = _try_lock(names)
+    if head is None:  # every slot of the day is busy: queue for our own
+        head = AuditChainHead.objects.select_for_update().get(chain=names[0])
+    _local.slot = int(head.chain.rsplit("/", 1)[1])
+    return head
+
+
+def _try_lock(names: list[str]) -> AuditChainHead | None:
+    heads = AuditChainHead.objects.all()
+    if not connection.features.has_select_for_update_skip_locked:
+        return heads.select_for_update().filter(chain=names[0]).first()
+    preference = Case(
+        *(When(chain=name, then=Value(i)) for i, name in enumerate(names)),
+        output_field=IntegerField(),
+    )
+    return (
+        heads.select_for_update(skip_locked=True)
+        .filter(chain__in=names)
+        .order_by(preference)
+        .first()
+    )
+
+
+def _create_heads(day: dt.date, slots: int) -> None:
+    """All of the day's heads at once; a concurrent creator's rows win quietly."""
+    ledger = ensure_ledger().ledger
+    names = [chain_name(day, slot) for slot in range(slots)]
+    AuditChainHead.objects.bulk_create(
+        [AuditChainHead(chain=n, last_seq=0, last_hash=genesis_hash(ledger, n)) for n in names],
+        ignore_conflicts=True,
+    )
+
+
+def ensure_ledger() -> AuditLedger:
+    """This installation's ledger, created (and MACed with the chain key) on first use."""
+    ledger = AuditLedger.objects.first()
+    if ledger is not None:
+        return ledger
+    key = keyring().chain
+    created = timezone.now()
+    name = str(uuid.uuid4())
+    AuditLedger.objects.bulk_create(
+        [
+            AuditLedger(
+                ledger=name,
+                created_at=created,
+                key_id=key.key_id,
+                mac=ledger_mac(key, name, created),
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    return AuditLedger.objects.get()

@@ -1,0 +1,41 @@
+"""The single way a staff view fetches one personal record by id.
+
+The record comes from the restricted queryset, so another jurisdiction's
+record and a missing one give the same 404 (same template, same body),
+whatever the HTTP method: the lookup happens before the method is judged.
+Each such miss is audited as a denied lookup; each hit as a read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponseNotAllowed
+
+from epitrace.audit.services import record_denied, record_read
+
+M = TypeVar("M", bound=Model)
+
+
+def visible_or_404(request: HttpRequest, queryset: QuerySet[M], pk: Any, *, read: bool = True) -> M:
+    """The record ``pk`` from an already restricted ``queryset``, or 404."""
+    try:
+        obj = queryset.get(pk=pk)
+    except ObjectDoesNotExist:
+        record_denied(request.user, queryset.model, pk, request=request)
+        raise Http404 from None
+    if read:
+        record_read(request.user, obj, request=request)
+    return obj
+
+
+def method_not_allowed(
+    request: HttpRequest, allowed: Sequence[str]
+) -> HttpResponseNotAllowed | None:
+    """405 for a method the view does not take, judged after the record was found."""
+    if request.method in allowed or (request.method == "HEAD" and "GET" in allowed):
+        return None
+    return HttpResponseNotAllowed(list(allowed))
