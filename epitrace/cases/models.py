@@ -54,6 +54,7 @@ class Case(TimeStampedModel):
     closed_at = models.DateTimeField(null=True, blank=True)
 
     objects = RestrictedManager()
+    person_paths = ("person_id",)
 
     class Meta:
         ordering = ["-report_date", "-id"]

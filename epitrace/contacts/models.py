@@ -54,6 +54,7 @@ class Exposure(TimeStampedModel):
     )
 
     objects = RestrictedManager()
+    person_paths = ("case__person_id", "contact_id")
 
     class Meta:
         ordering = ["-last_exposure_date", "-id"]
