@@ -1,11 +1,18 @@
-"""Demo staff: teams and users for every role, in the state and every LHD."""
+"""Demo staff: teams and users for every role, in the state and every LHD.
+
+Each demo user also gets an authenticator app (TOTP) with a secret derived
+from the SECRET_KEY and the username, so ``epitrace demo-code USER`` prints
+their current code: the demo signs in with two factors, as production does.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from allauth.mfa.models import Authenticator
 from django.contrib.auth.hashers import make_password
 
+from epitrace.accounts.mfa import demo_totp_secret, enrol_totp
 from epitrace.accounts.models import Membership, Team, User
 from epitrace.accounts.roles import Role
 from epitrace.jurisdictions.models import Jurisdiction
@@ -29,6 +36,7 @@ class StaffSeeder:
     def __init__(self) -> None:
         # One hash for every demo user: argon2 is slow on purpose, 400 times is not.
         self.password = make_password(DEMO_PASSWORD)
+        self.users: list[User] = []
 
     def user(self, username: str, name: str, languages: str = "en") -> User:
         user, _ = User.objects.get_or_create(
@@ -40,6 +48,7 @@ class StaffSeeder:
                 "languages": languages,
             },
         )
+        self.users.append(user)
         return user
 
     def member(
@@ -68,7 +77,18 @@ class StaffSeeder:
             self.member(tracer, root, Role.TRACER, surge)
         for lhd in Jurisdiction.objects.filter(parent=root).order_by("code"):
             self._lhd_staff(lhd)
+        self._authenticator_apps()
         return self._logins(featured, neighbour)
+
+    def _authenticator_apps(self) -> None:
+        enrolled = set(
+            Authenticator.objects.filter(type=Authenticator.Type.TOTP).values_list(
+                "user_id", flat=True
+            )
+        )
+        for user in self.users:
+            if user.pk not in enrolled:
+                enrol_totp(user, demo_totp_secret(user.username))
 
     def _lhd_staff(self, lhd: Jurisdiction) -> None:
         short = short_name(lhd)
