@@ -8,6 +8,7 @@ See docs/configuration.md for every variable.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import environ
@@ -81,6 +82,18 @@ if REDIS_URL:
 else:
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "jobs.sqlite3")})
 
+# --- Cache ----------------------------------------------------------------------
+# Login and MFA rate limits and the "TOTP code already used" marks live in the
+# cache, so several web processes must share one: Redis when there is one.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "epitrace-cache",
+        }
+    }
+
 # --- Applications -------------------------------------------------------------
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -96,6 +109,11 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    "axes",
+    "csp",
+    "rest_framework",
+    "drf_spectacular",
     "epitrace.core",
     "epitrace.accounts",
     "epitrace.jurisdictions",
@@ -112,6 +130,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "epitrace.accounts.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -122,6 +142,9 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "epitrace.core.middleware.LoginRequiredMiddleware",
+    "epitrace.accounts.middleware.MFARequiredMiddleware",
+    # Last, as django-axes asks: it turns a flagged login response into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -138,6 +161,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "epitrace.web.context.navigation",
+                "epitrace.accounts.context.demo",
             ],
         },
     }
@@ -146,7 +170,11 @@ TEMPLATES = [
 # --- Accounts -----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    # First, as django-axes requires: it refuses a locked-out account before any
+    # password is checked.
+    "epitrace.accounts.security.LockoutBackend",
+    # One password check per attempt (argon2 is slow on purpose): allauth's
+    # backend is Django's ModelBackend with allauth's username matching.
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 PASSWORD_HASHERS = [
@@ -170,18 +198,104 @@ ACCOUNT_ADAPTER = "epitrace.accounts.adapter.StaffAccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_RATE_LIMITS = {
+    # Wrong passwords, per client address (per account, django-axes locks below).
+    "password_failed": "10/m/ip",
+    # Wrong second-factor codes: per address and per account (allauth's default).
+    "login_failed": "10/m/ip,5/5m/key",
+}
+# Behind N reverse proxies, the client address is the N-th from the right of
+# X-Forwarded-For (rate limits and lockout records use it).
+ALLAUTH_TRUSTED_PROXY_COUNT = envint("EPITRACE_TRUSTED_PROXY_COUNT", 0)
+
+# Two-factor authentication is mandatory for staff: epitrace.accounts.middleware
+# sends a signed-in user without it to enrolment. Passkeys sign in on their own
+# (possession plus the device's PIN or biometric); fido2 accepts http://localhost
+# as a secure origin, so MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN (which would accept
+# any origin at all) stays off.
+MFA_ADAPTER = "epitrace.accounts.mfa.StaffMFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_WEBAUTHN_USER_VERIFICATION = "required"
+MFA_TOTP_ISSUER = envstr("MFA_TOTP_ISSUER", "Epitrace")
+MFA_TOTP_TOLERANCE = 1  # one 30-second step either side: phone clocks drift
+# Accounts are made by administrators and e-mail addresses are not verified by
+# link; allauth would otherwise refuse MFA enrolment to such an account.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
+
+# Lockout (django-axes): five failed passwords lock the account for the cool-off.
+# Locked by username, from any address: a combination with the IP address would
+# give an attacker five guesses per address (a botnet has thousands), and an
+# IP-only lock would shut a whole health department out behind one NAT address.
+# Guessing one password across many accounts is held by allauth's per-address
+# rate limit instead (ACCOUNT_RATE_LIMITS above). A passkey sign-in is not a
+# password and is not locked. `epitrace axes_reset_username USER` lifts a lock.
+AXES_FAILURE_LIMIT = 5
+AXES_LOCKOUT_PARAMETERS = ["username"]
+_cooloff = envint("AXES_COOLOFF_MINUTES", 30)
+if _cooloff < 0:
+    raise ConfigurationError("AXES_COOLOFF_MINUTES must be 0 (locked until reset) or more")
+AXES_COOLOFF_TIME = dt.timedelta(minutes=_cooloff) if _cooloff else None
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "epitrace.accounts.security.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "epitrace.accounts.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "epitrace.accounts.security.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["username", "login", "ip_address"]
+AXES_DISABLE_ACCESS_LOG = True  # sign-ins are in the audit log; no second copy of staff IPs
+AXES_VERBOSE = False
+SILENCED_SYSTEM_CHECKS = [
+    # axes.W006 asks for the IP address among the lockout parameters; see above
+    # for why the lock is by username and what covers guessing across accounts.
+    "axes.W006",
+]
+EPITRACE_SUPPORT_CONTACT = envstr("EPITRACE_SUPPORT_CONTACT", "your user administrator")
 
 SESSION_COOKIE_AGE = envint("SESSION_IDLE_TIMEOUT_MINUTES", 30) * 60
 SESSION_SAVE_EVERY_REQUEST = True  # the cookie age is an idle timeout, not a day's login
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True  # pages carry the token; no script needs the cookie
 
 # --- Security headers ---------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# No inline script or style anywhere: every script is a static file. img-src
+# allows data: for the TOTP enrolment QR code, which allauth renders inline.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "upgrade-insecure-requests": PRODUCTION,
+    }
+}
+# Sent by epitrace.accounts.middleware.SecurityHeadersMiddleware. WebAuthn
+# (passkeys) must stay allowed for our own origin.
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "camera": [],
+    "display-capture": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "usb": [],
+    "publickey-credentials-create": ["self"],
+    "publickey-credentials-get": ["self"],
+}
 if PRODUCTION:
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -190,6 +304,10 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # The __Host- prefix makes browsers refuse the cookie unless it is Secure,
+    # for this exact host and path /: a sibling subdomain cannot plant one.
+    SESSION_COOKIE_NAME = "__Host-epitrace-session"
+    CSRF_COOKIE_NAME = "__Host-epitrace-csrf"
     # /healthz and /readyz are probed over plain HTTP by load balancers.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
@@ -244,6 +362,8 @@ LOGGING = {
         # Request logs carry URLs; ours carry ids only, never names.
         "django.server": {"level": "WARNING"},
         "huey": {"level": "INFO"},
+        # Failures and lockouts are warnings; every successful sign-in is not news.
+        "axes": {"level": "WARNING"},
     },
 }
 
@@ -251,3 +371,43 @@ LOGGING = {
 EPITRACE_STATE_CODE = envstr("EPITRACE_STATE_CODE", "XS")
 EPITRACE_STATE_NAME = envstr("EPITRACE_STATE_NAME", "State Department of Public Health")
 EPITRACE_PAGE_SIZE = envint("EPITRACE_PAGE_SIZE", 25)
+EPITRACE_BREAK_GLASS_HOURS = envint("EPITRACE_BREAK_GLASS_HOURS", 4)
+
+# --- Audit (docs/audit.md) ------------------------------------------------------
+# The chain and checkpoint keys live outside the database: whoever can edit the
+# audit tables must not also be able to re-sign them.
+EPITRACE_AUDIT_KEY = envsecret("EPITRACE_AUDIT_KEY")
+EPITRACE_AUDIT_SIGNING_KEY = envsecret("EPITRACE_AUDIT_SIGNING_KEY")
+if PRODUCTION and not (EPITRACE_AUDIT_KEY and EPITRACE_AUDIT_SIGNING_KEY):
+    raise ConfigurationError(
+        "EPITRACE_AUDIT_KEY and EPITRACE_AUDIT_SIGNING_KEY (or *_FILE) are required in production"
+    )
+EPITRACE_AUDIT_CHECKPOINT_FILE = envstr(
+    "EPITRACE_AUDIT_CHECKPOINT_FILE", str(DATA_DIR / "audit" / "checkpoints.jsonl")
+)
+EPITRACE_AUDIT_SLOTS = envint("EPITRACE_AUDIT_SLOTS", 16)
+EPITRACE_AUDIT_PROXY_COUNT = envint("EPITRACE_AUDIT_PROXY_COUNT", 0)
+
+# --- REST API -----------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "epitrace.api.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # Form parsers too: a session client's CSRF check reads form bodies.
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Epitrace API",
+    "DESCRIPTION": "Lab reports in, cases and results out; scoped to the client's jurisdiction.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+}

@@ -14,6 +14,9 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.management import execute_from_command_line
 
     args = list(sys.argv[1:] if argv is None else argv)
+    if args and not args[0].startswith("-"):
+        # `epitrace demo-code` and `epitrace demo_code` are the same command.
+        args[0] = args[0].replace("-", "_")
     execute_from_command_line(["epitrace", *args])
 
 

@@ -41,7 +41,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         return 'Bearer realm="epitrace"'
 
     def _client(self, key: str) -> ApiClient:
-        pieces = key.split("_")
+        pieces = key.split("_", 2)  # the secret itself may contain "_"
         if len(pieces) != 3 or pieces[0] != "et":
             raise AuthenticationFailed(INVALID)
         client = (

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from rest_framework import viewsets
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -35,16 +36,24 @@ class StablePages(CursorPagination):
 class AuditedReadOnly(viewsets.ReadOnlyModelViewSet[Any]):
     pagination_class = StablePages
 
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        queryset = self.get_queryset()
-        obj = queryset.filter(pk=kwargs["pk"]).first() if str(kwargs["pk"]).isdigit() else None
-        if obj is None:
-            record_denied(request.user, queryset.model, kwargs["pk"], request=request)
-            from rest_framework.exceptions import NotFound
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if "pk" in kwargs:
+            # Before the method is judged: a record out of reach answers 404 to
+            # OPTIONS, PUT or DELETE too, exactly like a missing one.
+            self.record = self._visible_or_404(request, kwargs["pk"])
 
+    def _visible_or_404(self, request: Request, pk: Any) -> Any:
+        queryset = self.get_queryset()
+        obj = queryset.filter(pk=pk).first() if str(pk).isdigit() else None
+        if obj is None:
+            record_denied(request.user, queryset.model, pk, request=request)
             raise NotFound
-        record_read(request.user, obj, request=request)
-        return Response(self.get_serializer(obj).data)
+        return obj
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        record_read(request.user, self.record, request=request)
+        return Response(self.get_serializer(self.record).data)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))

@@ -55,6 +55,18 @@ class Navigation:
     def shows_people(self) -> bool:
         return self.grants("people.view_person")
 
+    @property
+    def shows_user_admin(self) -> bool:
+        return self.grants("accounts.manage_users")
+
+    @property
+    def shows_break_glass(self) -> bool:
+        return self.grants("access.break_glass")
+
+    @property
+    def shows_break_glass_log(self) -> bool:
+        return self.grants("audit.view_audit")
+
 
 def navigation_for(request: HttpRequest) -> Navigation:
     """The request's navigation, built once and shared by view and layout."""

@@ -38,6 +38,9 @@ METHODS = ["get", "head", "options", "post", "put", "patch", "delete"]
 NOT_RECORDS = {
     "account_reset_password_from_key": "a one-time password-reset key, not a record",
     "account_confirm_email": "a one-time e-mail confirmation key, not a record",
+    # The signed-in user's own passkeys: allauth answers the same for every id.
+    "mfa_edit_webauthn": "the user's own authenticator, not a record",
+    "mfa_remove_webauthn": "the user's own authenticator, not a record",
 }
 
 
@@ -123,7 +126,7 @@ def test_lhd_b_gets_404_on_every_route_with_lhd_a_ids(personas: Personas) -> Non
     for route in routes():
         if route.name in NOT_RECORDS:
             continue
-        unknown = {k for k, kind in route.converters.items() if kind not in {"int", "path", "str"}}
+        unknown = {k for k, kind in route.converters.items() if kind not in {"int", "path", "str", "regex"}}
         assert not unknown, f"{route.name}: give LHD-A values for converters {unknown}"
         url = "/" + route.template.format(**dict.fromkeys(route.converters, A_ID))
         for method in METHODS:

@@ -13,6 +13,8 @@ PRODUCTION = {
     "SECRET_KEY": "x" * 64 + "-production-secret-for-the-deploy-check",
     "ALLOWED_HOSTS": "epitrace.health.example.org",
     "DATABASE_URL": "sqlite:////tmp/epitrace-deploy-check.sqlite3",
+    "EPITRACE_AUDIT_KEY": "a" * 48 + "-audit-chain-key",
+    "EPITRACE_AUDIT_SIGNING_KEY": "b" * 48 + "-audit-signing-key",
 }
 
 

@@ -1,4 +1,4 @@
-"""epitrace api_clients create NAME --jurisdiction CODE --capability CAP... | list | revoke PREFIX"""
+"""epitrace api_clients create NAME --jurisdiction CODE --capability CAP... | list | revoke P"""
 
 from __future__ import annotations
 
