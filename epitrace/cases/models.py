@@ -52,6 +52,9 @@ class Case(TimeStampedModel):
     hospitalized = models.BooleanField(null=True, blank=True)
     died = models.BooleanField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    priority = models.IntegerField(
+        default=0, db_index=True, help_text=_("Higher is called first; see cases/priority.py.")
+    )
 
     objects = RestrictedManager()
     person_paths = ("person_id",)

@@ -33,6 +33,10 @@ class RawMessage(models.Model):
         max_length=16, choices=MessageState.choices, default=MessageState.RECEIVED
     )
     error = models.TextField(blank=True)
+    position = models.PositiveIntegerField(
+        default=1, help_text=_("1-based position of the message in its file or stream.")
+    )
+    processed_at = models.DateTimeField(null=True, blank=True)
     purged_at = models.DateTimeField(null=True, blank=True)
     jurisdiction = models.ForeignKey(
         "jurisdictions.Jurisdiction",
@@ -47,6 +51,7 @@ class RawMessage(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["state", "-received_at"], name="rawmessage_state")]
 
     def __str__(self) -> str:
         return f"message {self.pk}"
@@ -80,6 +85,10 @@ class LabResult(models.Model):
     )
     control_id = models.CharField(max_length=200, blank=True, help_text=_("MSH-10"))
     sending_facility = models.CharField(max_length=200, blank=True)
+    accession = models.CharField(
+        max_length=200, blank=True, help_text=_("Filler order or specimen id: links corrections.")
+    )
+    observation_id = models.CharField(max_length=200, blank=True)
 
     test_code = models.CharField(max_length=64, help_text=_("As sent (OBX-3.1)."))
     test_code_system = models.CharField(max_length=32, blank=True)
@@ -99,6 +108,9 @@ class LabResult(models.Model):
     status = models.CharField(max_length=16, choices=ResultStatus.choices)
 
     specimen_collected_at = models.DateTimeField(null=True, blank=True)
+    specimen_utc_offset = models.SmallIntegerField(
+        null=True, blank=True, help_text=_("Minutes east of UTC the collection time was given in.")
+    )
     specimen_type = models.CharField(max_length=120, blank=True)
     resulted_at = models.DateTimeField(null=True, blank=True)
     performing_lab_id = models.CharField(max_length=64, blank=True, help_text=_("CLIA number."))
@@ -123,3 +135,19 @@ class LabResult(models.Model):
     @classmethod
     def scope_q(cls, ids: Set[int]) -> Q:
         return Q(jurisdiction_id__in=ids)
+
+
+class IngestKey(models.Model):
+    """An idempotency key of an accepted lab message: each is accepted once.
+
+    Two keys per message: the sender's (sending facility + control id) and the
+    normalised content's digest, so a retry and a re-sent copy under a new
+    control id are both duplicates. Kept in its own unpartitioned table: a
+    partitioned results table could not hold a global unique key.
+    """
+
+    key = models.CharField(max_length=300, unique=True)
+    raw_message = models.ForeignKey(RawMessage, on_delete=models.CASCADE, related_name="keys")
+
+    def __str__(self) -> str:
+        return self.key

@@ -12,7 +12,10 @@ from typing import TextIO
 
 
 class Progress:
-    def __init__(self, total: int, label: str, stream: TextIO | None = None) -> None:
+    def __init__(
+        self, total: int, label: str, stream: TextIO | None = None, *, unknown_total: bool = False
+    ) -> None:
+        self.unknown_total = unknown_total
         self.total = max(total, 0)
         self.label = label
         self.stream = stream or sys.stderr
@@ -31,6 +34,10 @@ class Progress:
                 self.stream.write("\r" + self._line(now))
                 self.stream.flush()
             return
+        if self.unknown_total:
+            if self.done % 10000 == 0:
+                self.stream.write(self._line(now) + "\n")
+            return
         tenth = (self.done * 10 // self.total) if self.total else 10
         if tenth != self._last_tenth:
             self._last_tenth = tenth
@@ -44,6 +51,8 @@ class Progress:
     def _line(self, now: float) -> str:
         elapsed = max(now - self.started, 1e-9)
         rate = self.done / elapsed
+        if self.unknown_total:  # a stream of messages: count and rate, no bar
+            return f"{self.label}: {self.done:,} ({rate:,.0f}/s, {_duration(elapsed)})"
         pct = 100 * self.done / self.total if self.total else 100.0
         width = 30
         filled = int(width * pct / 100)

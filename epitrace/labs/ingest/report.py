@@ -17,7 +17,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 
-class Rejected(Exception):  # noqa: N818 - a message is rejected, not an error of ours
+class Rejected(Exception):
     """The message is not a usable lab report; ``reason`` says why."""
 
     def __init__(self, reason: str, *, control_id: str = "") -> None:

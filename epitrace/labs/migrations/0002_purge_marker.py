@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('labs', '0001_initial'),
+        ("labs", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='rawmessage',
-            name='purged_at',
+            model_name="rawmessage",
+            name="purged_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

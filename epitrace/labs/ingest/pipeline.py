@@ -1,0 +1,216 @@
+"""The ingest pipeline: one path for files, MLLP, the drop folder and the API.
+
+For each message: parse; reject with a reason (the raw message kept) or
+accept exactly once (its idempotency keys inserted with its results, in one
+savepoint); match the person; store the results; open or update cases;
+audit; recompute priorities. Messages are committed in small batches, so a
+process killed at any point loses at most the uncommitted batch, which a
+re-run then accepts: nothing is lost and nothing is stored twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field, is_dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from epitrace.audit.services import record_bulk
+from epitrace.cases.priority import recompute_priority
+from epitrace.labs.choices import MessageState
+from epitrace.labs.ingest.formats import Format
+from epitrace.labs.ingest.records import RecordWriter, Written
+from epitrace.labs.ingest.report import LabReport, RawItem, Rejected
+from epitrace.labs.models import IngestKey, RawMessage
+
+BATCH = 200
+
+
+@dataclass
+class Summary:
+    received: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    results: int = 0
+    persons_created: int = 0
+    persons_matched: int = 0
+    cases_created: int = 0
+    cases_updated: int = 0
+    rejections: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one message: accepted, duplicate or rejected (with why)."""
+
+    state: str
+    raw_message_id: int | None
+    control_id: str = ""
+    reason: str = ""
+
+
+class Pipeline:
+    def __init__(self, *, actor: Any, source: str) -> None:
+        self.actor = actor
+        self.source = source
+        self.writer = RecordWriter(actor)
+        self.summary = Summary()
+
+    def run(
+        self, items: Iterable[RawItem], fmt: Format, source_name: str = ""
+    ) -> Iterator[Outcome]:
+        """Process ``items``, committing every BATCH messages; yields each outcome."""
+        batch: list[RawItem] = []
+        for item in items:
+            batch.append(item)
+            if len(batch) >= BATCH:
+                yield from self._commit(batch, fmt, source_name)
+                batch = []
+        if batch:
+            yield from self._commit(batch, fmt, source_name)
+
+    def _commit(self, batch: list[RawItem], fmt: Format, source_name: str) -> list[Outcome]:
+        with transaction.atomic():
+            return [self.process(item, fmt, source_name) for item in batch]
+
+    def process(self, item: RawItem, fmt: Format, source_name: str = "") -> Outcome:
+        """One message, inside the caller's transaction."""
+        self.summary.received += 1
+        digest = hashlib.sha256(item.text.encode("utf-8", "surrogatepass")).hexdigest()
+        if item.problem:
+            return self._reject(item, fmt, source_name, digest, Rejected(item.problem))
+        try:
+            report = fmt.parse(item.text)
+            _validate(report)
+        except Rejected as exc:
+            return self._reject(item, fmt, source_name, digest, exc)
+        keys = _keys(report)
+        if IngestKey.objects.filter(key__in=keys).exists():
+            return self._duplicate(report)
+        try:
+            with transaction.atomic():  # a savepoint: a lost race undoes only this message
+                raw = self._raw(item, fmt, source_name, digest, report, MessageState.PROCESSED)
+                IngestKey.objects.bulk_create([IngestKey(key=k, raw_message=raw) for k in keys])
+                written = self._write(report, raw)
+        except IntegrityError:
+            # Another importer accepted the same message between our check and insert.
+            return self._duplicate(report)
+        self._count(written)
+        return Outcome(MessageState.PROCESSED, raw.pk, report.control_id)
+
+    def _write(self, report: LabReport, raw: RawMessage) -> Written:
+        written = Written()
+        person = self.writer.person_for(report, written)
+        self.writer.store_results(report, person, raw, written)
+        raw.jurisdiction_id = person.jurisdiction_id
+        raw.save(update_fields=["jurisdiction"])
+        self._audit(written)
+        recompute_priority(c.pk for c in written.cases_created + written.cases_updated)
+        return written
+
+    def _audit(self, written: Written) -> None:
+        # Importer writes are audited like any other change, as the acting identity.
+        if written.person_created:
+            record_bulk(self.actor, "create", written.persons)
+        record_bulk(self.actor, "create", written.results, reason="lab import")
+        if written.cases_created:
+            record_bulk(self.actor, "create", written.cases_created, reason="lab import")
+        if written.cases_updated:
+            record_bulk(self.actor, "update", written.cases_updated, reason="lab import")
+
+    def _count(self, written: Written) -> None:
+        summary = self.summary
+        summary.accepted += 1
+        summary.results += len(written.results)
+        summary.persons_created += written.person_created
+        summary.persons_matched += written.person_matched
+        summary.cases_created += len(written.cases_created)
+        summary.cases_updated += len({c.pk for c in written.cases_updated})
+
+    def _duplicate(self, report: LabReport) -> Outcome:
+        self.summary.duplicates += 1
+        return Outcome(MessageState.DUPLICATE, None, report.control_id)
+
+    def _reject(
+        self, item: RawItem, fmt: Format, source_name: str, digest: str, exc: Rejected
+    ) -> Outcome:
+        self.summary.rejected += 1
+        self.summary.rejections.append(
+            {
+                "file": source_name,
+                "index": item.index,
+                "control_id": exc.control_id,
+                "reason": exc.reason,
+            }
+        )
+        # The same bad message sent again is kept once, with its reason.
+        raw = RawMessage.objects.filter(sha256=digest, state=MessageState.REJECTED).first()
+        if raw is None:
+            raw = self._raw(item, fmt, source_name, digest, None, MessageState.REJECTED)
+            raw.error = exc.reason
+            raw.control_id = exc.control_id[:200]
+            raw.save(update_fields=["error", "control_id"])
+        return Outcome(MessageState.REJECTED, raw.pk, exc.control_id, exc.reason)
+
+    def _raw(
+        self,
+        item: RawItem,
+        fmt: Format,
+        source_name: str,
+        digest: str,
+        report: LabReport | None,
+        state: str,
+    ) -> RawMessage:
+        return RawMessage.objects.create(
+            format=fmt.name,
+            source=self.source,
+            source_name=source_name[:500],
+            content=item.text,
+            sha256=digest,
+            position=item.index,
+            control_id=(report.control_id if report else "")[:200],
+            sending_facility=(report.sending_facility if report else "")[:200],
+            state=state,
+            processed_at=timezone.now(),
+        )
+
+
+def _validate(report: LabReport) -> None:
+    patient = report.patient
+    if not report.results:
+        raise Rejected("no test result in the message", control_id=report.control_id)
+    if not (patient.family_name or patient.given_name or patient.identifiers):
+        raise Rejected(
+            "the patient has neither a name nor an identifier", control_id=report.control_id
+        )
+    if patient.species:
+        raise Rejected(
+            f"the subject is not a person ({patient.species})", control_id=report.control_id
+        )
+
+
+def _keys(report: LabReport) -> list[str]:
+    """The sender's key (facility + control id) and the normalised content's key."""
+    keys = ["content:" + _content_digest(report)]
+    if report.control_id:
+        keys.append(f"msg:{report.sending_facility}|{report.control_id}"[:300])
+    return keys
+
+
+def _content_digest(report: LabReport) -> str:
+    # The same report re-sent under another control id or at another time is
+    # the same content: leave out what changes between sendings.
+    body = {"patient": _plain(report.patient), "results": [_plain(r) for r in report.results]}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    return asdict(value) if is_dataclass(value) and not isinstance(value, type) else value

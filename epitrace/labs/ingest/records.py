@@ -1,0 +1,308 @@
+"""Turning an accepted report into persons, lab results and cases.
+
+Runs inside the pipeline's per-message savepoint, as the acting identity
+(the system for importers). Rules come from the code tables and the disease
+profile in force, never from constants here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Max
+from django.utils import timezone
+
+from epitrace.cases.choices import CaseStatus, Classification
+from epitrace.cases.models import Case
+from epitrace.diseases.models import DiseaseProfile, Interpretation
+from epitrace.jurisdictions.services import AddressResolver
+from epitrace.labs.choices import ResultStatus
+from epitrace.labs.ingest.normalise import CodeTables, aware, status_of, test_class_of
+from epitrace.labs.ingest.report import LabReport, Patient, Result
+from epitrace.labs.models import LabResult, RawMessage
+from epitrace.people.choices import ContactKind, Sex
+from epitrace.people.matching import PersonMatcher
+from epitrace.people.models import ContactPoint, Person, PersonIdentifier
+
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+RANK: dict[str, int] = {Classification.SUSPECT: 1, Classification.PROBABLE: 2, Classification.CONFIRMED: 3}
+
+
+@dataclass
+class Written:
+    """What one message changed, for the summary, the audit and the priority hook."""
+
+    person_created: bool = False
+    person_matched: bool = False
+    results: list[LabResult] = field(default_factory=list)
+    cases_created: list[Case] = field(default_factory=list)
+    cases_updated: list[Case] = field(default_factory=list)
+    persons: list[Person] = field(default_factory=list)
+
+
+class RecordWriter:
+    def __init__(self, actor: Any) -> None:
+        self.actor = actor
+        self.tables = CodeTables()
+        self.resolver = AddressResolver()
+        self.matcher = PersonMatcher(actor)
+        self.profiles: dict[int, list[DiseaseProfile]] = {}
+
+    # --- persons ---------------------------------------------------------------
+    def person_for(self, report: LabReport, written: Written) -> Person:
+        patient = report.patient
+        match = self.matcher.match(patient)
+        if match.person is not None:
+            written.person_matched = True
+            person = match.person
+        else:
+            written.person_created = True
+            person = self._create_person(patient)
+        self._enrich(person, patient, report.sending_facility)
+        written.persons.append(person)
+        return person
+
+    def _create_person(self, patient: Patient) -> Person:
+        residence = self.resolver.resolve(patient.city, patient.postcode, patient.state)
+        language = patient.language.lower()[:3] if patient.language else "en"
+        return Person.objects.create(
+            given_name=patient.given_name[:100],
+            middle_name=patient.middle_name[:100],
+            family_name=patient.family_name[:100],
+            suffix=patient.suffix[:20],
+            birth_date=patient.birth_date,
+            sex=patient.sex if patient.sex in Sex.values else Sex.UNKNOWN,
+            race=patient.race[:64],
+            ethnicity=patient.ethnicity[:64],
+            preferred_language=language if language.isalpha() else "en",
+            street=patient.street[:200],
+            unit=patient.unit[:50],
+            city=patient.city[:100],
+            state=patient.state[:2].upper(),
+            postcode=patient.postcode[:10],
+            county=patient.county[:100],
+            town_id=residence.town_id,
+            address_status=residence.status,
+            jurisdiction_id=residence.jurisdiction_id,
+            deceased_date=patient.deceased_date,
+        )
+
+    def _enrich(self, person: Person, patient: Patient, facility: str) -> None:
+        """Add identifiers, phones and e-mails the person did not have yet."""
+        for identifier in patient.identifiers:
+            if not identifier.value:
+                continue
+            PersonIdentifier.objects.get_or_create(
+                authority=(identifier.authority or facility or "unknown")[:200],
+                type_code=(identifier.type_code or "MR")[:10],
+                value=identifier.value[:100],
+                defaults={"person": person},
+            )
+        points = [(ContactKind.PHONE, p) for p in patient.phones if E164.match(p)]
+        points += [(ContactKind.EMAIL, e.lower()[:254]) for e in patient.emails if "@" in e]
+        for rank, (kind, value) in enumerate(points, start=1):
+            ContactPoint.objects.get_or_create(
+                person=person, kind=kind, value=value, defaults={"rank": rank}
+            )
+
+    # --- results ---------------------------------------------------------------
+    def store_results(
+        self, report: LabReport, person: Person, raw: RawMessage, written: Written
+    ) -> None:
+        for result in report.results:
+            self._store_result(report, result, person, raw, written)
+
+    def _store_result(
+        self, report: LabReport, result: Result, person: Person, raw: RawMessage, written: Written
+    ) -> None:
+        loinc = self.tables.loinc_of(result)
+        test = self.tables.test_of(loinc)
+        status = status_of(result.status)
+        collected = aware(result.specimen_collected_at)
+        values = {
+            "person": person,
+            "jurisdiction_id": person.jurisdiction_id,
+            "raw_message": raw,
+            "control_id": report.control_id[:200],
+            "sending_facility": report.sending_facility[:200],
+            "accession": result.accession[:200],
+            "observation_id": result.observation_id[:200],
+            "test_code": result.test_code[:64],
+            "test_code_system": result.test_code_system[:32],
+            "test_name": (result.test_name or (test.name if test else ""))[:255],
+            "test_loinc": loinc[:16],
+            "test_class": test_class_of(test),
+            "disease_id": test.disease_id if test else None,
+            "result_value": result.value[:500],
+            "result_code": result.value_code[:32],
+            "result_code_system": result.value_code_system[:32],
+            "interpretation": self.tables.interpretation_of(result),
+            "status": status,
+            "specimen_collected_at": collected,
+            "specimen_utc_offset": _offset_minutes(collected),
+            "specimen_type": result.specimen_type[:120],
+            "resulted_at": aware(result.resulted_at),
+            "performing_lab_id": result.performing_lab_id[:64],
+            "performing_lab_name": result.performing_lab_name[:200],
+            "ordering_facility": result.ordering_facility[:200],
+            "ordering_provider": result.ordering_provider[:200],
+        }
+        earlier = self._earlier(person, values) if status in _REPLACING else None
+        if earlier is not None:
+            # A correction or cancellation replaces the result it names.
+            for name, value in values.items():
+                setattr(earlier, name, value)
+            earlier.save()
+            lab = earlier
+        else:
+            lab = LabResult.objects.create(**values)
+        written.results.append(lab)
+        self._case_for(lab, person, written)
+
+    def _earlier(self, person: Person, values: dict[str, Any]) -> LabResult | None:
+        if not values["accession"]:
+            return None
+        same_test = (
+            {"test_loinc": values["test_loinc"]}
+            if values["test_loinc"]
+            else {"test_code": values["test_code"]}
+        )
+        return (
+            LabResult.objects.restrict(self.actor, "change")
+            .filter(person=person, accession=values["accession"], **same_test)
+            .order_by("-id")
+            .first()
+        )
+
+    # --- cases -----------------------------------------------------------------
+    def _case_for(self, lab: LabResult, person: Person, written: Written) -> None:
+        if lab.disease_id is None:
+            return  # a test no profile names (influenza...): stored and exported only
+        specimen_day = _local_day(lab.specimen_collected_at)
+        profile = self._profile(lab.disease_id, specimen_day)
+        latest = (
+            Case.objects.restrict(self.actor, "change")
+            .filter(person=person, disease_id=lab.disease_id)
+            .order_by("-episode")
+            .first()
+        )
+        counts = lab.status != ResultStatus.CANCELLED
+        classification = _classification(profile, lab) if counts else None
+        if latest is not None and _same_episode(profile, latest, specimen_day):
+            lab.case = latest
+            lab.save(update_fields=["case"])
+            if self._refresh_case(latest, classification, specimen_day):
+                written.cases_updated.append(latest)
+            return
+        if classification is None or lab.interpretation != Interpretation.POSITIVE:
+            return  # negatives and tests that make no case open nothing
+        case = self._open_case(person, lab, profile, classification, specimen_day, latest)
+        lab.case = case
+        lab.save(update_fields=["case"])
+        written.cases_created.append(case)
+
+    def _refresh_case(self, case: Case, classification: str | None, day: dt.date) -> bool:
+        """Re-derive the case from its results; True when something changed."""
+        positives = case.lab_results.filter(interpretation=Interpretation.POSITIVE).exclude(
+            status=ResultStatus.CANCELLED
+        )
+        changed = False
+        if classification and RANK.get(classification, 0) > RANK.get(case.classification, 0):
+            case.classification, changed = classification, True
+        if (
+            not positives.exists()
+            and case.status == CaseStatus.OPEN
+            and case.classification != Classification.NOT_A_CASE
+        ):
+            # Its only positive was corrected or cancelled: not a case after all.
+            case.classification = Classification.NOT_A_CASE
+            case.status, case.closed_at, changed = CaseStatus.CLOSED, timezone.now(), True
+        elif positives.exists() and case.classification == Classification.NOT_A_CASE:
+            case.classification = classification or Classification.CONFIRMED
+            case.status, case.closed_at, changed = CaseStatus.OPEN, None, True
+        if positives.exists() and (case.specimen_date is None or day < case.specimen_date):
+            case.specimen_date, changed = day, True
+        if changed:
+            case.save()
+        return changed
+
+    def _open_case(
+        self,
+        person: Person,
+        lab: LabResult,
+        profile: DiseaseProfile | None,
+        classification: str,
+        day: dt.date,
+        latest: Case | None,
+    ) -> Case:
+        params = profile.parameters if profile else {}
+        isolation = params.get("isolation_days_after_specimen_asymptomatic") or params.get(
+            "isolation_days_after_onset"
+        )
+        episode = (
+            (
+                Case.objects.restrict(self.actor, "view")
+                .filter(person=person, disease_id=lab.disease_id)
+                .aggregate(m=Max("episode"))["m"]
+                or 0
+            )
+            + 1
+            if latest
+            else 1
+        )
+        return Case.objects.create(
+            person=person,
+            disease_id=lab.disease_id,
+            profile=profile,
+            episode=episode,
+            classification=classification,
+            jurisdiction_id=person.jurisdiction_id,
+            report_date=timezone.localdate(),
+            specimen_date=day,
+            isolation_start=day if isolation else None,
+            isolation_end=day + dt.timedelta(days=int(isolation)) if isolation else None,
+        )
+
+    def _profile(self, disease_id: int, day: dt.date) -> DiseaseProfile | None:
+        if disease_id not in self.profiles:
+            self.profiles[disease_id] = list(
+                DiseaseProfile.objects.filter(disease_id=disease_id).order_by("-effective_from")
+            )
+        for profile in self.profiles[disease_id]:
+            if profile.effective_from <= day and (
+                profile.effective_to is None or day <= profile.effective_to
+            ):
+                return profile
+        return self.profiles[disease_id][0] if self.profiles[disease_id] else None
+
+
+_REPLACING = {ResultStatus.CORRECTED, ResultStatus.CANCELLED}
+
+
+def _classification(profile: DiseaseProfile | None, lab: LabResult) -> str | None:
+    """The case classification a positive of this test class makes (None: no case)."""
+    if profile is None:
+        return None
+    table = profile.parameters.get("positive_test_classification") or {}
+    return table.get(lab.test_class)
+
+
+def _same_episode(profile: DiseaseProfile | None, case: Case, day: dt.date) -> bool:
+    interval = profile.parameters.get("reinfection_interval_days") if profile else None
+    if interval is None or case.specimen_date is None:
+        return True  # no reinfection rule: one case per person and disease
+    return abs((day - case.specimen_date).days) <= int(interval)
+
+
+def _offset_minutes(moment: dt.datetime | None) -> int | None:
+    offset = moment.utcoffset() if moment is not None else None
+    return int(offset.total_seconds() // 60) if offset is not None else None
+
+
+def _local_day(moment: dt.datetime | None) -> dt.date:
+    if moment is None:
+        return timezone.localdate()
+    return timezone.localtime(moment).date()
