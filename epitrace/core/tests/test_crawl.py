@@ -126,7 +126,9 @@ def test_lhd_b_gets_404_on_every_route_with_lhd_a_ids(personas: Personas) -> Non
     for route in routes():
         if route.name in NOT_RECORDS:
             continue
-        unknown = {k for k, kind in route.converters.items() if kind not in {"int", "path", "str", "regex"}}
+        unknown = {
+            k for k, kind in route.converters.items() if kind not in {"int", "path", "str", "regex"}
+        }
         assert not unknown, f"{route.name}: give LHD-A values for converters {unknown}"
         url = "/" + route.template.format(**dict.fromkeys(route.converters, A_ID))
         for method in METHODS:

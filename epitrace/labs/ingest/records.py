@@ -28,7 +28,11 @@ from epitrace.people.matching import PersonMatcher
 from epitrace.people.models import ContactPoint, Person, PersonIdentifier
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
-RANK: dict[str, int] = {Classification.SUSPECT: 1, Classification.PROBABLE: 2, Classification.CONFIRMED: 3}
+RANK: dict[str, int] = {
+    Classification.SUSPECT: 1,
+    Classification.PROBABLE: 2,
+    Classification.CONFIRMED: 3,
+}
 
 
 @dataclass
