@@ -133,3 +133,21 @@ def test_break_glass_on_a_missing_record_answers_like_any_other(
     response = client.post("/break-glass/", {"record": record, "reason": "Checking a record"})
     assert response.status_code == 302
     assert client.get(response["Location"]).status_code == 404
+
+
+def test_opening_a_person_page_adds_one_read_row(client: Client, personas: Personas) -> None:
+    client.force_login(personas.a.tracer)
+    before = AuditEvent.objects.count()
+    assert client.get(f"/people/{personas.a.person.pk}/").status_code == 200
+    new = list(AuditEvent.objects.order_by("id")[before:])
+    reads = [e for e in new if e.action == "read"]
+    assert len(reads) == 1
+    assert reads[0].person_id == personas.a.person.pk
+    assert reads[0].actor_id == personas.a.tracer.pk
+
+
+def test_a_denied_lookup_is_audited(client: Client, personas: Personas) -> None:
+    client.force_login(personas.b.tracer)
+    assert client.get(f"/people/{personas.a.person.pk}/").status_code == 404
+    denied = AuditEvent.objects.filter(action="denied").latest("id")
+    assert denied.actor_id == personas.b.tracer.pk
