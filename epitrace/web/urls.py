@@ -14,4 +14,5 @@ urlpatterns = [
     path("break-glass/", views.break_glass, name="break_glass"),
     path("break-glass/log/", views.break_glass_log, name="break_glass_log"),
     path("manage/", include("epitrace.accounts.manage.urls")),
+    path("labs/", include("epitrace.labs.web.urls")),
 ]

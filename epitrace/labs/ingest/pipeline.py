@@ -63,6 +63,7 @@ class Pipeline:
         self.source = source
         self.writer = RecordWriter(actor)
         self.summary = Summary()
+        self._stored: RawMessage | None = None
 
     def run(
         self, items: Iterable[RawItem], fmt: Format, source_name: str = ""
@@ -81,8 +82,15 @@ class Pipeline:
         with transaction.atomic():
             return [self.process(item, fmt, source_name) for item in batch]
 
-    def process(self, item: RawItem, fmt: Format, source_name: str = "") -> Outcome:
-        """One message, inside the caller's transaction."""
+    def process(
+        self, item: RawItem, fmt: Format, source_name: str = "", stored: RawMessage | None = None
+    ) -> Outcome:
+        """One message, inside the caller's transaction.
+
+        ``stored`` is a message already kept (a rejected one, corrected and sent
+        through again from the errors screen): it is updated, not duplicated.
+        """
+        self._stored = stored
         self.summary.received += 1
         digest = hashlib.sha256(item.text.encode("utf-8", "surrogatepass")).hexdigest()
         if item.problem:
@@ -152,8 +160,11 @@ class Pipeline:
             }
         )
         # The same bad message sent again is kept once, with its reason.
-        raw = RawMessage.objects.filter(sha256=digest, state=MessageState.REJECTED).first()
-        if raw is None:
+        raw = (
+            self._stored
+            or RawMessage.objects.filter(sha256=digest, state=MessageState.REJECTED).first()
+        )
+        if raw is None or raw is self._stored:
             raw = self._raw(item, fmt, source_name, digest, None, MessageState.REJECTED)
             raw.error = exc.reason
             raw.control_id = exc.control_id[:200]
@@ -169,6 +180,8 @@ class Pipeline:
         report: LabReport | None,
         state: str,
     ) -> RawMessage:
+        if self._stored is not None:
+            return self._update_stored(item, digest, report, state)
         return RawMessage.objects.create(
             format=fmt.name,
             source=self.source,
@@ -181,6 +194,31 @@ class Pipeline:
             state=state,
             processed_at=timezone.now(),
         )
+
+    def _update_stored(
+        self, item: RawItem, digest: str, report: LabReport | None, state: str
+    ) -> RawMessage:
+        raw = self._stored
+        assert raw is not None
+        raw.content, raw.sha256, raw.state = item.text, digest, state
+        raw.control_id = (report.control_id if report else raw.control_id)[:200]
+        raw.sending_facility = (report.sending_facility if report else raw.sending_facility)[:200]
+        raw.error = "" if state != MessageState.REJECTED else raw.error
+        raw.processed_at = timezone.now()
+        raw.save()
+        return raw
+
+
+def reprocess(messages: Iterable[RawMessage], *, actor: Any) -> Summary:
+    """Send stored messages (rejected ones, perhaps corrected) through the pipeline again."""
+    from epitrace.labs.ingest.formats import get_format
+
+    pipeline = Pipeline(actor=actor, source="reprocess")
+    for raw in messages:
+        with transaction.atomic():
+            item = RawItem(raw.position, raw.content)
+            pipeline.process(item, get_format(raw.format), raw.source_name, stored=raw)
+    return pipeline.summary
 
 
 def _validate(report: LabReport) -> None:
