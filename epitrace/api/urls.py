@@ -4,6 +4,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.routers import SimpleRouter
 
 from epitrace.api import views
+from epitrace.api.lab_reports import LabReportView
 from epitrace.api.schema import ApiKeyScheme
 
 # Importing the extension registers it with drf-spectacular.
@@ -14,6 +15,7 @@ router.register("persons", views.PersonViewSet, basename="api-person")
 router.register("lab-results", views.LabResultViewSet, basename="api-labresult")
 
 urlpatterns = [
+    path("v1/lab-reports", LabReportView.as_view(), name="api-lab-reports"),
     path("v1/", include(router.urls)),
     # The schema describes the API; it holds no record, so it is public.
     path(
@@ -25,6 +27,6 @@ urlpatterns = [
 
 # The API authenticates every request itself (key or session): the staff
 # login redirect must not answer for it.
-for pattern in [*router.urls, urlpatterns[-1]]:
+for pattern in [*router.urls, *urlpatterns]:
     if isinstance(pattern, URLPattern):
         pattern.callback.login_required = False  # type: ignore[attr-defined]

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from epitrace.accounts.scope import system_user
 from epitrace.audit.services import record_bulk
 from epitrace.cases.priority import recompute_priority
 from epitrace.labs.choices import MessageState
@@ -59,9 +60,11 @@ class Outcome:
 
 class Pipeline:
     def __init__(self, *, actor: Any, source: str) -> None:
-        self.actor = actor
+        self.actor = actor  # who the audit names: a user, an API client or the system
         self.source = source
-        self.writer = RecordWriter(actor)
+        # Reports are matched against every person in the state, whoever sends
+        # them: a scoped sender must not create duplicates of people it cannot see.
+        self.writer = RecordWriter(system_user())
         self.summary = Summary()
         self._stored: RawMessage | None = None
 
