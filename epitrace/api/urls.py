@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 from epitrace.api import views
 from epitrace.api.lab_reports import LabReportView
 from epitrace.api.schema import ApiKeyScheme
+from epitrace.labs.web.api import lab_results_export
 
 # Importing the extension registers it with drf-spectacular.
 __all__ = ["ApiKeyScheme", "urlpatterns"]
@@ -16,6 +17,8 @@ router.register("lab-results", views.LabResultViewSet, basename="api-labresult")
 
 urlpatterns = [
     path("v1/lab-reports", LabReportView.as_view(), name="api-lab-reports"),
+    # Before the router: its lab-results/<pk>/ would take "export" for an id.
+    path("v1/lab-results/export/", lab_results_export, name="api-labresult-export"),
     path("v1/", include(router.urls)),
     # The schema describes the API; it holds no record, so it is public.
     path(

@@ -44,20 +44,12 @@ class PersonMatcher:
         query = Q()
         for identifier in patient.identifiers:
             if identifier.value and identifier.authority:
-                query |= Q(
-                    authority=identifier.authority,
-                    type_code=identifier.type_code or "MR",
-                    value=identifier.value,
-                )
+                # Authority and value decide; the type is often missing or guessed.
+                query |= Q(authority=identifier.authority, value=identifier.value)
         if not query:
             return None
-        hit = (
-            PersonIdentifier.objects.restrict(self.actor, "view")
-            .filter(query)
-            .values_list("person_id", flat=True)
-            .first()
-        )
-        return self._people().filter(pk=hit).first() if hit else None
+        held = PersonIdentifier.objects.restrict(self.actor, "view").filter(query)
+        return self._people().filter(pk__in=held.values("person_id")).order_by("pk").first()
 
     def _by_name_and_birth_date(self, patient: Patient) -> Person | None:
         if not (patient.family_name and patient.given_name and patient.birth_date):

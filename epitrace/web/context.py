@@ -56,6 +56,25 @@ class Navigation:
         return self.grants("people.view_person")
 
     @property
+    def shows_lab_errors(self) -> bool:
+        # Rejected messages have no jurisdiction yet: only state memberships see them.
+        return self._at_state("labs.view_rawmessage")
+
+    @property
+    def shows_out_of_state(self) -> bool:
+        return self._at_state("people.view_person")
+
+    @property
+    def shows_lab_export(self) -> bool:
+        return self.grants("reports.export")
+
+    def _at_state(self, capability: str) -> bool:
+        return any(
+            m.jurisdiction.parent_id is None and role_grants(m.role, capability)
+            for m in self.memberships
+        )
+
+    @property
     def shows_user_admin(self) -> bool:
         return self.grants("accounts.manage_users")
 

@@ -23,6 +23,7 @@ from epitrace.labs.choices import ResultStatus
 from epitrace.labs.ingest.normalise import CodeTables, aware, status_of, test_class_of
 from epitrace.labs.ingest.report import LabReport, Patient, Result
 from epitrace.labs.models import LabResult, RawMessage
+from epitrace.lib.usstates import usps_code
 from epitrace.people.choices import ContactKind, Sex
 from epitrace.people.matching import PersonMatcher
 from epitrace.people.models import ContactPoint, Person, PersonIdentifier
@@ -65,12 +66,13 @@ class RecordWriter:
         else:
             written.person_created = True
             person = self._create_person(patient)
-        self._enrich(person, patient, report.sending_facility)
+        self._enrich(person, patient, report.sending_facility, new=written.person_created)
         written.persons.append(person)
         return person
 
     def _create_person(self, patient: Patient) -> Person:
-        residence = self.resolver.resolve(patient.city, patient.postcode, patient.state)
+        state = usps_code(patient.state)
+        residence = self.resolver.resolve(patient.city, patient.postcode, state)
         language = patient.language.lower()[:3] if patient.language else "en"
         return Person.objects.create(
             given_name=patient.given_name[:100],
@@ -85,7 +87,7 @@ class RecordWriter:
             street=patient.street[:200],
             unit=patient.unit[:50],
             city=patient.city[:100],
-            state=patient.state[:2].upper(),
+            state=state,
             postcode=patient.postcode[:10],
             county=patient.county[:100],
             town_id=residence.town_id,
@@ -94,19 +96,44 @@ class RecordWriter:
             deceased_date=patient.deceased_date,
         )
 
-    def _enrich(self, person: Person, patient: Patient, facility: str) -> None:
+    def _enrich(self, person: Person, patient: Patient, facility: str, *, new: bool) -> None:
         """Add identifiers, phones and e-mails the person did not have yet."""
-        for identifier in patient.identifiers:
-            if not identifier.value:
-                continue
-            PersonIdentifier.objects.get_or_create(
-                authority=(identifier.authority or facility or "unknown")[:200],
-                type_code=(identifier.type_code or "MR")[:10],
-                value=identifier.value[:100],
-                defaults={"person": person},
+        identifiers = {
+            (
+                (i.authority or facility or "unknown")[:200],
+                (i.type_code or "MR")[:10],
+                i.value[:100],
             )
+            for i in patient.identifiers
+            if i.value
+        }
         points = [(ContactKind.PHONE, p) for p in patient.phones if E164.match(p)]
         points += [(ContactKind.EMAIL, e.lower()[:254]) for e in patient.emails if "@" in e]
+        points = list(dict.fromkeys(points))
+        if new:
+            # A new person has nothing yet: insert straight away. An identifier
+            # another person already holds stays theirs (ignore_conflicts).
+            PersonIdentifier.objects.bulk_create(
+                [
+                    PersonIdentifier(person=person, authority=a, type_code=t, value=v)
+                    for a, t, v in identifiers
+                ],
+                ignore_conflicts=True,
+            )
+            ContactPoint.objects.bulk_create(
+                [
+                    ContactPoint(person=person, kind=k, value=v, rank=r)
+                    for r, (k, v) in enumerate(points, start=1)
+                ]
+            )
+            return
+        for authority, type_code, value in identifiers:
+            # The type is often missing (FHIR) or guessed (HL7 "PI"): one number of
+            # one authority is one identifier, whatever type it came with.
+            if not PersonIdentifier.objects.filter(authority=authority, value=value).exists():
+                PersonIdentifier.objects.create(
+                    person=person, authority=authority, type_code=type_code, value=value
+                )
         for rank, (kind, value) in enumerate(points, start=1):
             ContactPoint.objects.get_or_create(
                 person=person, kind=kind, value=value, defaults={"rank": rank}
@@ -159,12 +186,15 @@ class RecordWriter:
             # A correction or cancellation replaces the result it names.
             for name, value in values.items():
                 setattr(earlier, name, value)
-            earlier.save()
             lab = earlier
         else:
-            lab = LabResult.objects.create(**values)
+            lab = LabResult(**values)
+        # The case is decided before the row is written, so it is written once.
+        attached = self._case_for(lab, person, written)
+        lab.save()
+        if attached is not None and self._refresh_case(attached, lab):
+            written.cases_updated.append(attached)
         written.results.append(lab)
-        self._case_for(lab, person, written)
 
     def _earlier(self, person: Person, values: dict[str, Any]) -> LabResult | None:
         if not values["accession"]:
@@ -182,9 +212,10 @@ class RecordWriter:
         )
 
     # --- cases -----------------------------------------------------------------
-    def _case_for(self, lab: LabResult, person: Person, written: Written) -> None:
+    def _case_for(self, lab: LabResult, person: Person, written: Written) -> Case | None:
+        """Set ``lab.case``; returns an existing case it joined, to refresh once saved."""
         if lab.disease_id is None:
-            return  # a test no profile names (influenza...): stored and exported only
+            return None  # a test no profile names (influenza...): stored and exported only
         specimen_day = _local_day(lab.specimen_collected_at)
         profile = self._profile(lab.disease_id, specimen_day)
         latest = (
@@ -193,23 +224,30 @@ class RecordWriter:
             .order_by("-episode")
             .first()
         )
-        counts = lab.status != ResultStatus.CANCELLED
-        classification = _classification(profile, lab) if counts else None
+        classification = self._classification(profile, lab)
         if latest is not None and _same_episode(profile, latest, specimen_day):
             lab.case = latest
-            lab.save(update_fields=["case"])
-            if self._refresh_case(latest, classification, specimen_day):
-                written.cases_updated.append(latest)
-            return
+            return latest
         if classification is None or lab.interpretation != Interpretation.POSITIVE:
-            return  # negatives and tests that make no case open nothing
+            return None  # negatives and tests that make no case open nothing
         case = self._open_case(person, lab, profile, classification, specimen_day, latest)
         lab.case = case
-        lab.save(update_fields=["case"])
         written.cases_created.append(case)
+        return None
 
-    def _refresh_case(self, case: Case, classification: str | None, day: dt.date) -> bool:
+    def _classification(self, profile: DiseaseProfile | None, lab: LabResult) -> str | None:
+        if lab.status == ResultStatus.CANCELLED:
+            return None  # a cancelled result counts for nothing
+        return _classification(profile, lab)
+
+    def _refresh_case(self, case: Case, lab: LabResult) -> bool:
         """Re-derive the case from its results; True when something changed."""
+        day = _local_day(lab.specimen_collected_at)
+        classification = (
+            self._classification(self._profile(case.disease_id, day), lab)
+            if lab.interpretation == Interpretation.POSITIVE
+            else None
+        )
         positives = case.lab_results.filter(interpretation=Interpretation.POSITIVE).exclude(
             status=ResultStatus.CANCELLED
         )

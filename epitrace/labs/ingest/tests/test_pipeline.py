@@ -105,7 +105,8 @@ def test_a_positive_opens_a_case_and_a_second_import_adds_nothing() -> None:
     assert lab.specimen_utc_offset == -300
     again = ingest(text)
     assert (again.received, again.accepted, again.duplicates) == (1, 0, 1)
-    assert LabResult.objects.count() == 1 and RawMessage.objects.count() == 1
+    assert LabResult.objects.count() == 1
+    assert RawMessage.objects.count() == 1
 
 
 def test_the_same_content_under_another_control_id_is_a_duplicate() -> None:
@@ -231,7 +232,8 @@ def test_a_corrected_rejected_message_is_reprocessed_in_place() -> None:
     assert summary.accepted == 1
     raw.refresh_from_db()
     assert (raw.state, raw.error) == ("processed", "")
-    assert RawMessage.objects.count() == 1 and LabResult.objects.filter(raw_message=raw).exists()
+    assert RawMessage.objects.count() == 1
+    assert LabResult.objects.filter(raw_message=raw).exists()
 
 
 def test_import_command_reports_every_key(tmp_path: Path) -> None:
