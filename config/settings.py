@@ -162,6 +162,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "epitrace.web.context.navigation",
                 "epitrace.accounts.context.demo",
+                "epitrace.labs.feeds.context.feed_alerts",
             ],
         },
     }
@@ -372,6 +373,43 @@ EPITRACE_STATE_CODE = envstr("EPITRACE_STATE_CODE", "XS")
 EPITRACE_STATE_NAME = envstr("EPITRACE_STATE_NAME", "State Department of Public Health")
 EPITRACE_PAGE_SIZE = envint("EPITRACE_PAGE_SIZE", 25)
 EPITRACE_BREAK_GLASS_HOURS = envint("EPITRACE_BREAK_GLASS_HOURS", 4)
+
+# --- Lab feeds (docs/lab-feeds.md) ----------------------------------------------
+# MLLP is plain TCP: it listens on loopback unless told otherwise, behind a VPN
+# or a TLS terminator (stunnel, an interface engine) when it faces a network.
+EPITRACE_MLLP_HOST = envstr("EPITRACE_MLLP_HOST", "127.0.0.1")
+EPITRACE_MLLP_PORT = envint("EPITRACE_MLLP_PORT", 2575)
+EPITRACE_MLLP_MAX_MESSAGE_BYTES = envint("EPITRACE_MLLP_MAX_MESSAGE_BYTES", 4 * 1024 * 1024)
+EPITRACE_MLLP_IDLE_TIMEOUT_SECONDS = envint("EPITRACE_MLLP_IDLE_TIMEOUT_SECONDS", 600)
+if not 0 <= EPITRACE_MLLP_PORT <= 65535:
+    raise ConfigurationError(f"EPITRACE_MLLP_PORT must be 0-65535, got {EPITRACE_MLLP_PORT}")
+if EPITRACE_MLLP_MAX_MESSAGE_BYTES < 1024 or EPITRACE_MLLP_IDLE_TIMEOUT_SECONDS < 1:
+    raise ConfigurationError(
+        "EPITRACE_MLLP_MAX_MESSAGE_BYTES must be at least 1024 and "
+        "EPITRACE_MLLP_IDLE_TIMEOUT_SECONDS at least 1"
+    )
+# The drop folder holds inbox/, processed/ and failed/. Setting it explicitly
+# says a lab is expected to deliver there: the feed is then watched from the
+# start, before its first file (EPITRACE_DROP_FOLDER_EXPECTED overrides).
+_drop_folder = envstr("EPITRACE_DROP_FOLDER")
+EPITRACE_DROP_FOLDER = Path(_drop_folder or DATA_DIR / "dropbox").resolve()
+EPITRACE_DROP_FOLDER_EXPECTED = envbool("EPITRACE_DROP_FOLDER_EXPECTED", bool(_drop_folder))
+# Cron minute and hour fields of the pull, e.g. "5 *" (hourly at :05), "*/15 *".
+EPITRACE_DROP_FOLDER_SCHEDULE = envstr("EPITRACE_DROP_FOLDER_SCHEDULE", "5 *")
+if len(EPITRACE_DROP_FOLDER_SCHEDULE.split()) != 2:
+    raise ConfigurationError(
+        "EPITRACE_DROP_FOLDER_SCHEDULE must be two cron fields, minute and hour "
+        f"(e.g. '5 *'), got {EPITRACE_DROP_FOLDER_SCHEDULE!r}"
+    )
+# A file modified less than this long ago may still be being written: left for the next pull.
+EPITRACE_DROP_FOLDER_SETTLE_SECONDS = envint("EPITRACE_DROP_FOLDER_SETTLE_SECONDS", 60)
+# A watched feed silent for longer than this raises an alert (2: an hourly feed missed two runs).
+EPITRACE_FEED_EXPECTED_HOURS = envint("EPITRACE_FEED_EXPECTED_HOURS", 2)
+if EPITRACE_FEED_EXPECTED_HOURS < 1:
+    raise ConfigurationError("EPITRACE_FEED_EXPECTED_HOURS must be at least 1")
+# Who is e-mailed about an overdue feed; empty means the active user and state
+# administrators of the root jurisdiction.
+EPITRACE_FEED_ALERT_EMAILS = envlist("EPITRACE_FEED_ALERT_EMAILS", [])
 
 # --- Audit (docs/audit.md) ------------------------------------------------------
 # The chain and checkpoint keys live outside the database: whoever can edit the

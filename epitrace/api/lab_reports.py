@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
@@ -33,7 +35,7 @@ class RawBody(BaseParser):
 
     media_type = "*/*"
 
-    def parse(
+    def parse(  # type: ignore[override]  # returns the body itself, not a mapping
         self, stream: Any, media_type: str | None = None, parser_context: Any = None
     ) -> bytes:
         return stream.read(MAX_BYTES + 1) if stream is not None else b""
@@ -42,6 +44,16 @@ class RawBody(BaseParser):
 class LabReportView(APIView):
     parser_classes = [RawBody]
 
+    @extend_schema(
+        summary="Submit one lab report",
+        description="One HL7 v2 ORU^R01 message or one FHIR R4 Bundle/resource per request.",
+        request={HL7_TYPES[0]: OpenApiTypes.STR, FHIR_TYPES[0]: OpenApiTypes.OBJECT},
+        responses={
+            201: OpenApiResponse(description="Accepted: stored once."),
+            200: OpenApiResponse(description="A duplicate of a report already accepted."),
+            422: OpenApiResponse(description="Rejected, with the reason; the message is kept."),
+        },
+    )
     def post(self, request: Request) -> Response:
         if not has_capability(request.user, CAPABILITY):
             raise PermissionDenied("This client may not submit lab reports.")

@@ -151,3 +151,63 @@ class IngestKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class FeedName(models.TextChoices):
+    """The channels lab reports arrive through (the pipeline's ``source``)."""
+
+    DROP_FOLDER = "drop folder", _("Drop folder")
+    MLLP = "mllp", _("MLLP listener")
+    API = "api", _("REST API")
+    FILE = "file", _("File import")
+
+
+class LabFeedQuerySet(models.QuerySet["LabFeed"]):
+    def alerting(self) -> LabFeedQuerySet:
+        """Feeds with an open outage alert and no delivery since it was raised."""
+        return self.filter(alert_raised_at__isnull=False).filter(
+            Q(last_received_at__isnull=True) | Q(last_received_at__lt=models.F("alert_raised_at"))
+        )
+
+
+class LabFeed(models.Model):
+    """One channel of electronic lab reporting and whether it is overdue.
+
+    A lab feed that stops silently is a surveillance gap: positive results
+    stop opening cases and nobody notices until a lab calls. Each arrival
+    moves ``last_received_at``; the feed check raises an alert (an e-mail to
+    the state's administrators, a banner in the staff UI) when a watched feed
+    has been silent longer than its interval, and clears it once the feed
+    delivers again. No personal data: a feed is a channel, not a message.
+    """
+
+    name = models.CharField(max_length=32, choices=FeedName.choices)
+    watched_since = models.DateTimeField(
+        # Filled by the database when a row is created without it.
+        db_default=models.functions.Now(),  # type: ignore[attr-defined]  # missing from the stubs
+        help_text=_("When the feed was first seen or expected; the outage clock starts here."),
+    )
+    last_received_at = models.DateTimeField(null=True, blank=True)
+    alert_raised_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Start of the current outage alert; empty when none.")
+    )
+    alert_emailed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("When the current outage was e-mailed (once per outage)."),
+    )
+
+    objects = LabFeedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["name"], name="labfeed_unique_name"),
+            models.CheckConstraint(
+                condition=Q(alert_emailed_at__isnull=True) | Q(alert_raised_at__isnull=False),
+                name="labfeed_email_needs_alert",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.get_name_display())

@@ -16,13 +16,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from epitrace.accounts.scope import system_user
 from epitrace.audit.services import record_bulk
 from epitrace.cases.priority import recompute_priority
 from epitrace.labs.choices import MessageState
+from epitrace.labs.feeds.arrivals import record_arrival
 from epitrace.labs.ingest.formats import Format
 from epitrace.labs.ingest.records import RecordWriter, Written
 from epitrace.labs.ingest.report import LabReport, RawItem, Rejected
@@ -126,7 +127,15 @@ class Pipeline:
         """
         self._stored = stored
         self.summary.received += 1
-        digest = hashlib.sha256(item.text.encode("utf-8", "surrogatepass")).hexdigest()
+        if "\x00" in item.text:
+            # PostgreSQL text cannot hold NUL; a NUL in a lab message is line noise.
+            # It is kept visibly (U+2400) so the stored message shows where it was.
+            item = RawItem(item.index, item.text.replace("\x00", "\u2400"), item.problem)
+        record_arrival(self.source)
+        # A problem item (an empty or unreadable file) is kept per file and reason:
+        # two empty files are two things to look at, not one.
+        seen = f"{source_name}\n{item.problem}\n{item.text}" if item.problem else item.text
+        digest = hashlib.sha256(seen.encode("utf-8", "surrogatepass")).hexdigest()
         if item.problem:
             return self._reject(item, fmt, source_name, digest, Rejected(item.problem))
         try:
@@ -145,6 +154,13 @@ class Pipeline:
         except IntegrityError:
             # Another importer accepted the same message between our check and insert.
             return self._duplicate(report)
+        except DataError as exc:
+            # A value the database refuses (out of range, malformed): this message
+            # only is rejected, with the reason; the rest of the batch goes on.
+            reason = f"a value could not be stored: {str(exc).splitlines()[0][:200]}"
+            return self._reject(
+                item, fmt, source_name, digest, Rejected(reason, control_id=report.control_id)
+            )
         self._count(written)
         self._pending.append(written)
         if not self._batching:

@@ -15,6 +15,8 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
 from django.http.response import HttpResponseBase
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
@@ -47,6 +49,17 @@ class LabResultExportView(APIView):
 
     content_negotiation_class = ExportParameters
 
+    @extend_schema(
+        summary="Export lab results",
+        parameters=[
+            OpenApiParameter("format", str, enum=["csv", "json"], description="csv by default"),
+            OpenApiParameter("since", OpenApiTypes.DATE, description="imported on or after"),
+        ],
+        responses={
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, "application/json"): OpenApiTypes.OBJECT,
+        },
+    )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
         # The endpoint is in the public schema: saying what is missing hides nothing.
         if not has_capability(request.user, EXPORT_CAPABILITY):

@@ -41,7 +41,7 @@ def person(**changes: object) -> SyntheticPerson:
         phone="8605550142",
         mrn="MRN1000001",
     )
-    return SyntheticPerson(**{**base.__dict__, **changes})  # type: ignore[arg-type]
+    return SyntheticPerson(**{**base.__dict__, **changes})
 
 
 def ingest(*texts: str) -> Summary:
