@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any
@@ -30,6 +32,7 @@ from epitrace.labs.ingest.report import LabReport, RawItem, Rejected
 from epitrace.labs.models import IngestKey, RawMessage
 
 BATCH = 200
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -143,6 +146,18 @@ class Pipeline:
             _validate(report)
         except Rejected as exc:
             return self._reject(item, fmt, source_name, digest, exc)
+        except Exception as exc:  # a parser bug must cost one message, never the import
+            # Type and code location only: an exception's text may quote the message.
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            log.error(
+                "parser error %s at %s:%s on message %s",
+                type(exc).__name__,
+                where.filename,
+                where.lineno,
+                item.index,
+            )
+            reason = f"internal error while reading the message ({type(exc).__name__})"
+            return self._reject(item, fmt, source_name, digest, Rejected(reason))
         keys = _keys(report)
         if IngestKey.objects.filter(key__in=keys).exists():
             return self._duplicate(report)

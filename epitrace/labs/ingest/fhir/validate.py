@@ -104,7 +104,7 @@ def check_structure(node: Node, control: str) -> None:
         for error in exc.errors():
             if _matters(error, used):
                 raise Rejected(_reason(node, error), control_id=control) from None
-    except (ValueError, TypeError, RecursionError):
+    except (ValueError, TypeError, AttributeError, KeyError, RecursionError):
         # The validator itself failed on odd input: extraction reads defensively
         # and checks what it needs, so the report is not lost for that.
         return
