@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from epitrace.labs.ingest.aoe import AOE_QUESTIONS
 from epitrace.labs.ingest.fhir.nodes import (
     Json,
     child,
@@ -26,24 +27,8 @@ from epitrace.labs.ingest.fhir.nodes import (
 )
 from epitrace.labs.ingest.fhir.resolve import Index, Node
 
-# The same questions the HL7 parser recognises in OBX (ReportStream, HHS COVID-19
-# reporting, the at-home test IG).
-AOE_CODES = {
-    "95417-2",  # first test for condition of interest
-    "95418-0",  # employed in a healthcare setting
-    "95419-8",  # has symptoms related to condition of interest
-    "95420-6",  # admitted to intensive care unit
-    "95421-4",  # resides in a congregate care setting
-    "65222-2",  # date and time of symptom onset
-    "11368-8",  # illness or injury onset date and time
-    "77974-4",  # hospitalized because of this condition
-    "82810-3",  # pregnancy status
-    "30525-0",  # age
-    "35659-2",  # age at specimen collection
-    "21612-7",  # age, reported
-    "76691-5",  # gender identity
-    "11294-6",  # current employment
-}
+# The questions every parser recognises (ingest/aoe.py).
+AOE_CODES = AOE_QUESTIONS
 AOE_PANEL = "81959-9"  # Public health laboratory ask at order entry panel
 LAB_CATEGORIES = {"laboratory", "LAB"}
 ANSWER_CATEGORIES = {"survey"}

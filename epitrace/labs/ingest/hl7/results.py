@@ -31,31 +31,12 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from epitrace.labs.ingest.aoe import AOE_QUESTIONS
 from epitrace.labs.ingest.hl7.segments import OrderGroup, Reader, read_coded, xcn_name
 from epitrace.labs.ingest.hl7.timestamps import parse_dtm
 from epitrace.labs.ingest.hl7.tokens import Repetition, Segment
 from epitrace.labs.ingest.report import Result
 
-# LOINC questions asked at order entry in the ELR feeds this imports
-# (HHS COVID-19 reporting, ReportStream, the ELR 2.5.1 IG examples).
-AOE_QUESTIONS = frozenset(
-    {
-        "95417-2",  # first test for condition of interest
-        "95418-0",  # employed in a healthcare setting
-        "95419-8",  # has symptoms related to condition of interest
-        "95420-6",  # admitted to intensive care unit
-        "95421-4",  # resides in a congregate care setting
-        "65222-2",  # date and time of symptom onset
-        "11368-8",  # illness or injury onset date and time
-        "77974-4",  # hospitalized because of this condition
-        "82810-3",  # pregnancy status
-        "30525-0",  # age
-        "35659-2",  # age at specimen collection
-        "21612-7",  # age, reported
-        "76691-5",  # gender identity
-        "11294-6",  # current employment
-    }
-)
 # OBX-29 observation types (HL7 table 0936) of an answer to a question:
 # QST question/answer, AOE ask at order entry.
 ANSWER_TYPES = frozenset({"QST", "AOE"})
