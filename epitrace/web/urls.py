@@ -7,6 +7,7 @@ urlpatterns = [
     path("cases/", views.case_list, name="case_list"),
     path("cases/<int:pk>/", views.case_detail, name="case_detail"),
     path("people/", views.person_search, name="person_search"),
+    path("people/duplicates/", include("epitrace.people.merge.urls")),
     path("people/<int:pk>/", views.person_detail, name="person_detail"),
     path("people/<int:pk>/share/", views.person_share, name="person_share"),
     path("people/<int:pk>/shares/<int:share_pk>/revoke/", views.share_revoke, name="share_revoke"),
