@@ -54,13 +54,20 @@ class PersonMatcher:
     def _by_name_and_birth_date(self, patient: Patient) -> Person | None:
         if not (patient.family_name and patient.given_name and patient.birth_date):
             return None
-        return (
+        wanted = (_fold(patient.family_name), _fold(patient.given_name))
+        # The birth date narrows to a handful of rows; names are compared here,
+        # casefolded, because SQLite's case-insensitive match folds ASCII only.
+        candidates = (
             self._people()
-            .filter(
-                family_name__iexact=patient.family_name.strip(),
-                given_name__iexact=patient.given_name.strip(),
-                birth_date=patient.birth_date,
-            )
+            .filter(birth_date=patient.birth_date)
             .order_by("pk")
-            .first()
+            .values_list("pk", "family_name", "given_name")[:500]
         )
+        for pk, family, given in candidates:
+            if (_fold(family), _fold(given)) == wanted:
+                return self._people().get(pk=pk)
+        return None
+
+
+def _fold(name: str) -> str:
+    return " ".join(name.split()).casefold()

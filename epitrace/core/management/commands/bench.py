@@ -1,0 +1,45 @@
+"""epitrace bench ingest --messages N [--persons N] [--json]
+
+Benchmarks create the data they need when it is missing and run the product's
+own code paths (cli.md). Figures go to stdout; with --json one compact object
+on the last line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
+
+from epitrace.core.commands import EpitraceCommand
+
+
+class Command(EpitraceCommand):
+    help = "Measure hot paths: `bench ingest` (lab messages through the import pipeline)."
+    json_output = True
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        super().add_arguments(parser)
+        sub = parser.add_subparsers(dest="what", required=True)
+        ingest = sub.add_parser("ingest", help="lab messages through the import pipeline")
+        ingest.add_argument("--messages", type=int, default=10_000)
+        ingest.add_argument(
+            "--persons", type=int, default=1_000_000, help="persons the database must hold first"
+        )
+        ingest.add_argument("--seed", type=int, default=5)
+        ingest.add_argument("--json", action="store_true", dest="json", help="print a JSON summary")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["what"] != "ingest":
+            raise CommandError(f"unknown benchmark {options['what']!r}")
+        if options["messages"] < 1 or options["persons"] < 0:
+            raise CommandError("--messages must be >= 1 and --persons >= 0")
+        from epitrace.labs.bench import run
+
+        figures = asdict(run(options["messages"], options["persons"], options["seed"]))
+        if options["json"]:
+            self.emit_json(figures)
+            return
+        for key, value in figures.items():
+            self.stdout.write(f"{key:>22}: {value}")
