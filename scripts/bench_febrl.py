@@ -113,7 +113,7 @@ def run(name: str, folder: Path, file_a: str, file_b: str | None) -> dict[str, o
     seconds = time.perf_counter() - started
     summary = json.loads(stdout.getvalue().strip().splitlines()[-1])
     truth = true_pairs(folder / file_a, folder / file_b if file_b else None)
-    found = {"match": set(), "review": set()}
+    found: dict[str, set[frozenset[str]]] = {"match": set(), "review": set()}
     with out.open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             found[row["decision"]].add(frozenset((row["id_a"], row["id_b"])))
