@@ -51,16 +51,20 @@ _ALL = _caps(("view", "add", "change", "delete"))
 # Access beyond the tree: share a record with another jurisdiction, move it
 # (a change of address), open one record outside one's reach (break-glass).
 _ACCESS = frozenset({"access.share", "access.transfer"})
+# Merging two persons mixes their health records if it is wrong: supervisors and up.
+_MERGE = frozenset({"people.merge_person"})
 
 CAPABILITIES: dict[str, frozenset[str]] = {
     Role.TRACER: _WORK,
-    Role.SUPERVISOR: _WORK | _ACCESS | {"workqueues.assign"},
-    Role.EPIDEMIOLOGIST: _WORK | _ACCESS | {"reports.export", "access.break_glass"},
+    Role.SUPERVISOR: _WORK | _ACCESS | _MERGE | {"workqueues.assign"},
+    Role.EPIDEMIOLOGIST: _WORK | _ACCESS | _MERGE | {"reports.export", "access.break_glass"},
     Role.LHD_DIRECTOR: _WORK
     | _ACCESS
+    | _MERGE
     | {"reports.export", "workqueues.assign", "access.break_glass", "audit.view_audit"},
     Role.STATE_ADMIN: _ALL
     | _ACCESS
+    | _MERGE
     | {
         "reports.export",
         "workqueues.assign",

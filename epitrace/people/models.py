@@ -90,7 +90,8 @@ class Person(TimeStampedModel):
         elicited_here = Exposure.objects.filter(
             contact_id=OuterRef("pk"), case__jurisdiction_id__in=ids
         )
-        return Q(jurisdiction_id__in=ids) | Q(Exists(elicited_here))
+        # A person absorbed by a merge is hidden everywhere until the merge is undone.
+        return (Q(jurisdiction_id__in=ids) | Q(Exists(elicited_here))) & not_absorbed_q()
 
     @property
     def full_name(self) -> str:
@@ -193,3 +194,138 @@ class PersonIdentifier(TimeStampedModel):
     @classmethod
     def scope_q(cls, ids: Set[int]) -> Q:
         return Q(person__in=Person.objects.filter(Person.scope_q(ids)).values("pk"))
+
+
+# --- Possible duplicates and merges -------------------------------------------------
+#
+# A false merge mixes two people's health records, so in the grey zone the
+# matcher merges nothing by itself: it proposes a pair and a person decides.
+# A merge keeps the absorbed person's row untouched (names, birth date,
+# address) and re-points its records to the survivor. The PersonMerge row is
+# at once the marker that hides the absorbed person and the exact list of what
+# moved, so an unmerge can put every row back (epitrace/people/merge/).
+
+from epitrace.people.merge.choices import DuplicateSource, DuplicateStatus  # noqa: E402
+
+
+def not_absorbed_q(path: str = "pk") -> Q:
+    """Persons not absorbed by an active merge; ``path`` leads to the person id.
+
+    The one filter that hides merged-away persons from lists, searches and the
+    matcher. ``Person.scope_q`` ANDs it in so every restricted query has it.
+    """
+    absorbed = PersonMerge.objects.filter(merged_id=OuterRef(path), unmerged_at__isnull=True)
+    return ~Q(Exists(absorbed))
+
+
+class PossibleDuplicate(models.Model):
+    """Two person records the matcher scored in the grey zone, waiting for a human.
+
+    One row per pair for the whole life of the pair (``person_a`` has the
+    lower id), so a "not the same person" decision is remembered and a later
+    proposal of the same pair cannot reopen it.
+    """
+
+    person_a = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    person_b = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField(help_text=_("Match probability from the matcher, 0 to 1."))
+    explanation = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_("Per-field contributions to the score, as the matcher gave them."),
+    )
+    source = models.CharField(max_length=16, choices=DuplicateSource.choices)
+    status = models.CharField(
+        max_length=8, choices=DuplicateStatus.choices, default=DuplicateStatus.OPEN
+    )
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-score", "id"]
+        indexes = [models.Index(fields=["status", "-score"], name="possibledup_status_score")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person_a", "person_b"], name="possibledup_unique_pair"
+            ),
+            models.CheckConstraint(
+                condition=Q(person_a__lt=models.F("person_b")), name="possibledup_a_before_b"
+            ),
+            models.CheckConstraint(
+                condition=Q(score__gte=0) & Q(score__lte=1), name="possibledup_score_0_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=DuplicateStatus.values), name="possibledup_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status=DuplicateStatus.OPEN, decided_at__isnull=True)
+                | (~Q(status=DuplicateStatus.OPEN) & Q(decided_at__isnull=False)),
+                name="possibledup_decision_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"possible duplicate {self.pk}"
+
+
+class PersonMerge(models.Model):
+    """One person record absorbed into another, and exactly what moved.
+
+    While ``unmerged_at`` is empty the merge is active: the absorbed person is
+    hidden everywhere (:func:`not_absorbed_q`) but its row is never changed or
+    deleted. ``moves`` lists, table by table, the rows re-pointed to the
+    survivor, the rows left on the absorbed person because they would have
+    broken a uniqueness rule, the case episodes renumbered, and the survivor's
+    fields filled from the absorbed person with their previous values.
+    """
+
+    survivor = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="absorptions")
+    merged = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="merges_away")
+    duplicate = models.ForeignKey(
+        PossibleDuplicate,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merges",
+        help_text=_("The queue entry the merge decided, if it came from the queue."),
+    )
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    merged_at = models.DateTimeField(auto_now_add=True)
+    reason = models.TextField()
+    moves = models.JSONField(default=dict)
+    unmerged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    unmerged_at = models.DateTimeField(null=True, blank=True)
+    unmerge_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+        indexes = [models.Index(fields=["survivor", "unmerged_at"], name="personmerge_survivor")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merged"],
+                condition=Q(unmerged_at__isnull=True),
+                name="personmerge_one_active_per_person",
+            ),
+            models.CheckConstraint(
+                condition=~Q(survivor=models.F("merged")), name="personmerge_not_itself"
+            ),
+            models.CheckConstraint(
+                condition=Q(unmerged_at__isnull=True) | Q(unmerged_by__isnull=False),
+                name="personmerge_unmerge_has_author",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"merge {self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.unmerged_at is None

@@ -56,6 +56,10 @@ class Navigation:
         return self.grants("people.view_person")
 
     @property
+    def shows_duplicates(self) -> bool:
+        return self.grants("people.merge_person")
+
+    @property
     def shows_lab_errors(self) -> bool:
         # Rejected messages have no jurisdiction yet: only state memberships see them.
         return self._at_state("labs.view_rawmessage")

@@ -28,7 +28,13 @@ from epitrace.cases.models import Case
 from epitrace.contacts.models import Exposure
 from epitrace.jurisdictions.models import RecordShare
 from epitrace.labs.models import LabResult, RawMessage
-from epitrace.people.models import ContactPoint, Person, PersonIdentifier
+from epitrace.people.models import (
+    ContactPoint,
+    Person,
+    PersonIdentifier,
+    PersonMerge,
+    PossibleDuplicate,
+)
 from epitrace.testing import factories as f
 from epitrace.testing.personas import Personas
 
@@ -103,6 +109,13 @@ def lhd_a_records(personas: Personas) -> None:
     team = Team.objects.create(pk=A_ID, jurisdiction=a.jurisdiction, name="A team")
     Membership.objects.create(
         pk=A_ID, user=user, jurisdiction=a.jurisdiction, role="tracer", team=team
+    )
+    other = f.PersonFactory.create(jurisdiction=a.jurisdiction)
+    PossibleDuplicate.objects.create(
+        pk=A_ID, person_a=a.person, person_b=person, score=0.8, source="import"
+    )
+    PersonMerge.objects.create(
+        pk=A_ID, survivor=a.person, merged=other, merged_by=a.tracer, reason="same person", moves={}
     )
     record_read(a.tracer, person)
 

@@ -1,4 +1,10 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from epitrace.people.merge import views
 
 app_name = "duplicates"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("<int:pk>/", views.compare, name="compare"),
+    path("merges/<int:pk>/unmerge/", views.unmerge, name="unmerge"),
+]

@@ -12,6 +12,7 @@ from epitrace.cases.models import Case
 from epitrace.contacts.models import Exposure
 from epitrace.labs.models import LabResult
 from epitrace.people.choices import ContactKind
+from epitrace.people.merge.views import merge_history_context
 from epitrace.people.models import ContactPoint, Person, PersonIdentifier
 from epitrace.web.access import method_not_allowed, visible_or_404
 from epitrace.web.forms import PersonSearchForm
@@ -90,5 +91,6 @@ def person_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "labs": labs,
         "as_contact": exposure_rows(user, exposures, link="case_id"),
         **sharing_context(request, person),
+        **merge_history_context(request, person),
     }
     return render(request, "web/person_detail.html", context)
