@@ -15,12 +15,20 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
 
 
 def postgres_reachable(url: str) -> str | None:
-    """None when a connection works, else the reason."""
+    """None when a connection works (creating the database if missing), else the reason."""
     import psycopg
+    from psycopg import sql
 
     conninfo = url.replace("postgres://", "postgresql://", 1)
+    name = conninfo.rsplit("/", 1)[-1].split("?")[0]
     try:
-        with psycopg.connect(conninfo, connect_timeout=3, dbname="postgres"):
+        with psycopg.connect(
+            conninfo, connect_timeout=3, dbname="postgres", autocommit=True
+        ) as conn:
+            # The checks (makemigrations --check) connect to the database itself.
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+            if not exists:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
             return None
     except psycopg.Error as exc:
         return str(exc).strip().splitlines()[0]
