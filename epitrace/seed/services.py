@@ -22,6 +22,7 @@ from epitrace.labs.models import LabResult
 from epitrace.lib.progress import Progress
 from epitrace.people.models import ContactPoint, Person, PersonIdentifier
 from epitrace.seed.accounts import DemoLogin, StaffSeeder
+from epitrace.seed.feed import send_demo_feed
 from epitrace.seed.generator import Generator
 from epitrace.seed.world import DATA, load_world
 from epitrace.seed.writer import BulkWriter
@@ -45,6 +46,7 @@ class SeedSummary:
     exposures: int = 0
     lab_results: int = 0
     users: int = 0
+    lab_messages: int = 0
     seconds: float = 0.0
     logins: list[DemoLogin] = field(default_factory=list)
 
@@ -85,6 +87,7 @@ def run_seed(
     days: int = 120,
     batch_size: int = 2000,
     show_progress: bool = True,
+    demo_feed: bool = False,
 ) -> SeedSummary:
     started = time.monotonic()
     ensure_demo_jurisdictions()
@@ -127,5 +130,7 @@ def run_seed(
     if progress:
         progress.finish()
     writer.reset_sequences(list(TABLES.values()))
+    if demo_feed:
+        summary.lab_messages = send_demo_feed(seed, anchor).received
     summary.seconds = round(time.monotonic() - started, 1)
     return summary

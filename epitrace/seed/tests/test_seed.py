@@ -66,6 +66,18 @@ def test_seed_builds_a_realistic_state():
     assert not Case.objects.exclude(jurisdiction=F("person__jurisdiction")).exists()
 
 
+def test_the_demo_feed_goes_through_the_real_pipeline() -> None:
+    from epitrace.labs.models import RawMessage
+
+    summary = run_seed(
+        seed=3, cases=20, anchor=ANCHOR, days=30, show_progress=False, demo_feed=True
+    )
+    assert summary.lab_messages == 46
+    assert RawMessage.objects.filter(source="demo feed", state="processed").count() == 43
+    assert RawMessage.objects.filter(source="demo feed", state="rejected").count() == 2
+    assert Person.objects.filter(address_status="out_of_state").exists()
+
+
 def test_quarantine_end_comes_from_the_profile():
     run_seed(seed=5, cases=40, anchor=ANCHOR, days=30, show_progress=False)
     exposure = Exposure.objects.filter(ongoing=False).select_related("case__profile").first()

@@ -33,7 +33,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         with open(os.devnull, "w") as quiet:  # the banner below prints the logins
-            call_command("seed", if_empty=True, cases=options["cases"], stdout=quiet)
+            call_command(
+                "seed", if_empty=True, demo_feed=True, cases=options["cases"], stdout=quiet
+            )
         url = f"http://{options['host']}:{options['port']}/"
         children = [self._worker(), self._web(options)]
         self._banner(url)

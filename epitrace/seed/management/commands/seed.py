@@ -39,6 +39,11 @@ class Command(EpitraceCommand):
         parser.add_argument("--days", type=int, default=120, help="length of the curve in days")
         parser.add_argument("--batch", type=int, default=2000, help="cases per transaction")
         parser.add_argument("--if-empty", action="store_true", help="do nothing if cases exist")
+        parser.add_argument(
+            "--demo-feed",
+            action="store_true",
+            help="also send a small synthetic lab feed through the import pipeline",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["cases"] < 0 or options["days"] < 1 or options["batch"] < 1:
@@ -55,6 +60,7 @@ class Command(EpitraceCommand):
             days=options["days"],
             batch_size=options["batch"],
             show_progress=True,
+            demo_feed=options["demo_feed"],
         )
         result = {"skipped": False, **asdict(summary)}
         self._report(result, options["json"])
