@@ -90,6 +90,7 @@ class Pipeline:
             yield from self._commit(batch, fmt, source_name)
 
     def _commit(self, batch: list[RawItem], fmt: Format, source_name: str) -> list[Outcome]:
+        record_arrival(self.source)
         with transaction.atomic():
             self._batching = True
             try:
@@ -134,7 +135,8 @@ class Pipeline:
             # PostgreSQL text cannot hold NUL; a NUL in a lab message is line noise.
             # It is kept visibly (U+2400) so the stored message shows where it was.
             item = RawItem(item.index, item.text.replace("\x00", "\u2400"), item.problem)
-        record_arrival(self.source)
+        if not self._batching:  # a batch records its arrival once, in _commit
+            record_arrival(self.source)
         # A problem item (an empty or unreadable file) is kept per file and reason:
         # two empty files are two things to look at, not one.
         seen = f"{source_name}\n{item.problem}\n{item.text}" if item.problem else item.text
