@@ -122,6 +122,8 @@ INSTALLED_APPS = [
     "epitrace.cases",
     "epitrace.contacts",
     "epitrace.labs",
+    "epitrace.queues",
+    "epitrace.letters",
     "epitrace.audit",
     "epitrace.seed",
     "epitrace.web",

@@ -15,5 +15,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("api/", include("epitrace.api.urls")),
     path("audit/", include("epitrace.audit.urls")),
+    path("queues/", include("epitrace.queues.urls")),
+    path("letters/", include("epitrace.letters.urls")),
+    path("profiles/", include("epitrace.diseases.urls")),
     path("", include("epitrace.web.urls")),
 ]
