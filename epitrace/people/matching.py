@@ -1,73 +1,282 @@
 """Finding the person a report is about, without creating duplicates.
 
-The importer, contact entry and the portal all call :class:`PersonMatcher`.
-This version decides on identifiers (value, type and assigning authority)
-and on exact name and birth date; probabilistic scoring comes behind the
-same interface.
+The importer, contact entry and the portal all call the matcher here. It
+decides in three steps (docs/matching.md):
+
+1. an identifier held under the same assigning authority: the same person;
+2. otherwise the persons sharing a blocking key with the report
+   (``matchkeys``) are scored with the probabilistic model
+   (``linkage.stored``): at or above ``MATCH`` the best is the person;
+3. between ``REVIEW`` and ``MATCH`` the report gets a new person and the
+   pair goes to the possible-duplicates queue; below, a new person.
+
+:class:`BatchMatcher` does this for many reports with a constant number of
+queries: the importer prepares a batch of patients, then asks for each in
+turn, registering the persons it creates so that two reports about one new
+person in the same batch find each other. :class:`PersonMatcher` is the
+one-report interface over it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 
-from django.db.models import Q, QuerySet
-
-from epitrace.accounts.scope import system_user
 from epitrace.labs.ingest.report import Patient
-from epitrace.people.models import Person, PersonIdentifier
+from epitrace.people.linkage import model as fs
+from epitrace.people.linkage import stored
+from epitrace.people.linkage.compare import FIELDS, compare
+from epitrace.people.linkage.linker import MATCH, REVIEW
+from epitrace.people.linkage.record import Record, build, from_patient
+from epitrace.people.matchkeys import index_pending, keys_of
+from epitrace.people.merge.choices import DuplicateSource
+from epitrace.people.merge.services import propose_duplicate
+from epitrace.people.models import (
+    ContactPoint,
+    Person,
+    PersonIdentifier,
+    PersonMatchKey,
+    not_absorbed_q,
+)
+
+# Candidates kept per report, best first: a key shared by a whole family
+# (twins' birth date and family name) still yields a handful.
+MAX_CANDIDATES = 20
+COMPARED = (
+    "pk",
+    "given_name",
+    "family_name",
+    "birth_date",
+    "sex",
+    "street",
+    "unit",
+    "city",
+    "state",
+    "postcode",
+)
+
+
+# The fields a match must not flatly contradict: a report whose given name,
+# family name or birth date is "different" (or missing) from a person's is at
+# most a possible duplicate, however well the rest agrees. Households share
+# everything else, and a false merge mixes two people's health records; a
+# missed one costs a duplicate the queue can merge.
+IDENTITY = tuple(
+    i for i, spec in enumerate(FIELDS) if spec.name in ("given_name", "family_name", "birth_date")
+)
+
+
+_DIFFERENT = [spec.levels.index("different") for spec in FIELDS]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    person_id: int
+    probability: float
+    explanation: fs.Explanation
+    identity_agrees: bool = True
 
 
 @dataclass(frozen=True)
 class Match:
     person: Person | None
-    rule: str  # "identifier", "name_birth_date" or "none"
+    rule: str  # "identifier", "probabilistic" or "none"
+    probability: float = 0.0
+    # Grey-zone candidates: the report is a new person, these may be the same.
+    review: tuple[Candidate, ...] = ()
 
 
-class PersonMatcher:
-    def __init__(self, actor: object | None = None) -> None:
-        # The matcher looks for the system: a lab report names whoever it names.
-        self.actor = actor or system_user()
+@dataclass
+class _Known:
+    """Persons the batch may match: fetched from the database or created in it."""
 
-    def match(self, patient: Patient) -> Match:
+    persons: dict[int, Person] = field(default_factory=dict)
+    records: dict[int, Record] = field(default_factory=dict)
+    by_key: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    by_identifier: dict[tuple[str, str], set[int]] = field(default_factory=lambda: defaultdict(set))
+
+
+class BatchMatcher:
+    """Match many patients with a constant number of queries.
+
+    ``prepare`` fetches every person the batch could match; ``match`` then
+    decides one patient at a time in memory; ``add`` registers a person the
+    caller created for a patient (its ``pk`` may still be unset: the
+    object is what later reports match).
+    """
+
+    def __init__(self, model: fs.Model | None = None) -> None:
+        # A lab report names whoever it names: the matcher looks across the
+        # whole state, whoever sent it (callers decide what to show).
+        self.model = model or importer_model()
+        self.known = _Known()
+        self._new: list[Person] = []  # persons created in this batch, not saved yet
+
+    def prepare(self, patients: Sequence[Patient]) -> list[Record]:
+        """Fetch the candidates of ``patients``; returns their records, in order."""
+        index_pending()
+        records = [from_patient(str(i), p) for i, p in enumerate(patients)]
+        wanted_keys = {key for record in records for key in keys_of(record)}
+        wanted_ids = {
+            (i.authority, i.value)
+            for p in patients
+            for i in p.identifiers
+            if i.value and i.authority
+        }
+        ids: set[int] = set()
+        if wanted_keys:
+            for person_id, key in PersonMatchKey.objects.filter(key__in=wanted_keys).values_list(
+                "person_id", "key"
+            ):
+                self.known.by_key[key].add(person_id)
+                ids.add(person_id)
+        if wanted_ids:
+            values = {value for _, value in wanted_ids}
+            for person_id, authority, value in PersonIdentifier.objects.filter(
+                value__in=values
+            ).values_list("person_id", "authority", "value"):
+                if (authority, value) in wanted_ids:
+                    self.known.by_identifier[(authority, value)].add(person_id)
+                    ids.add(person_id)
+        self._fetch(ids - self.known.persons.keys())
+        return records
+
+    def _fetch(self, ids: set[int]) -> None:
+        if not ids:
+            return
+        people = Person.objects.filter(pk__in=ids, purged_at__isnull=True).filter(not_absorbed_q())
+        phones: dict[int, list[str]] = defaultdict(list)
+        for person_id, value in ContactPoint.objects.filter(
+            person_id__in=ids, kind="phone"
+        ).values_list("person_id", "value"):
+            phones[person_id].append(value)
+        identifiers: dict[int, list[tuple[str, str]]] = defaultdict(list)
+        for person_id, authority, value in PersonIdentifier.objects.filter(
+            person_id__in=ids
+        ).values_list("person_id", "authority", "value"):
+            identifiers[person_id].append((authority, value))
+        for person in people:
+            self.known.persons[person.pk] = person
+            self.known.records[person.pk] = _record(
+                person, phones[person.pk], identifiers[person.pk]
+            )
+
+    def match(self, patient: Patient, record: Record) -> Match:
         by_identifier = self._by_identifier(patient)
         if by_identifier is not None:
-            return Match(by_identifier, "identifier")
-        by_name = self._by_name_and_birth_date(patient)
-        if by_name is not None:
-            return Match(by_name, "name_birth_date")
-        return Match(None, "none")
+            return Match(by_identifier, "identifier", 1.0)
+        scored = self._score(record)
+        sure = [c for c in scored if c.probability >= MATCH and c.identity_agrees]
+        if sure:
+            best = sure[0]
+            return Match(self._person(best.person_id), "probabilistic", best.probability)
+        review = tuple(c for c in scored if c.probability >= REVIEW and c.person_id > 0)
+        return Match(None, "none", scored[0].probability if scored else 0.0, review)
 
-    def _people(self) -> QuerySet[Person]:
-        return Person.objects.restrict(self.actor, "view").filter(purged_at__isnull=True)
+    def add(self, person: Person, patient: Patient, record: Record) -> None:
+        """Register a person created for ``patient`` (saved or not yet)."""
+        # Persons created in this batch have no pk yet: negative handles.
+        handle = person.pk or -(len(self._new) + 1)
+        if not person.pk:
+            self._new.append(person)
+        self.known.persons[handle] = person
+        self.known.records[handle] = record
+        for key in keys_of(record):
+            self.known.by_key[key].add(handle)
+        for identifier in patient.identifiers:
+            if identifier.value and identifier.authority:
+                self.known.by_identifier[(identifier.authority, identifier.value)].add(handle)
+
+    def _person(self, handle: int) -> Person:
+        return self.known.persons[handle]
 
     def _by_identifier(self, patient: Patient) -> Person | None:
-        query = Q()
+        found: set[int] = set()
         for identifier in patient.identifiers:
             if identifier.value and identifier.authority:
                 # Authority and value decide; the type is often missing or guessed.
-                query |= Q(authority=identifier.authority, value=identifier.value)
-        if not query:
+                found |= self.known.by_identifier.get(
+                    (identifier.authority, identifier.value), set()
+                )
+        live = [h for h in found if h in self.known.persons]
+        if not live:
             return None
-        held = PersonIdentifier.objects.restrict(self.actor, "view").filter(query)
-        return self._people().filter(pk__in=held.values("person_id")).order_by("pk").first()
+        # The oldest record holding it; persons of this batch come after stored ones.
+        return self._person(min(live, key=lambda h: (h < 0, abs(h))))
 
-    def _by_name_and_birth_date(self, patient: Patient) -> Person | None:
-        if not (patient.family_name and patient.given_name and patient.birth_date):
-            return None
-        wanted = (_fold(patient.family_name), _fold(patient.given_name))
-        # The birth date narrows to a handful of rows; names are compared here,
-        # casefolded, because SQLite's case-insensitive match folds ASCII only.
-        candidates = (
-            self._people()
-            .filter(birth_date=patient.birth_date)
-            .order_by("pk")
-            .values_list("pk", "family_name", "given_name")[:500]
+    def _score(self, record: Record) -> list[Candidate]:
+        handles: set[int] = set()
+        for key in keys_of(record):
+            handles |= self.known.by_key.get(key, set())
+        found = []
+        for handle in handles:
+            other = self.known.records.get(handle)
+            if other is None:
+                continue  # purged or absorbed: never matched
+            pattern = compare(record, other)
+            explanation = self.model.explain(pattern)
+            agrees = all(pattern[f] not in (FIELDS[f].missing, _DIFFERENT[f]) for f in IDENTITY)
+            found.append(Candidate(handle, explanation.probability, explanation, agrees))
+        # Best first; between equals the oldest record.
+        found.sort(key=lambda c: (-c.probability, c.person_id < 0, abs(c.person_id)))
+        return found[:MAX_CANDIDATES]
+
+    def resolve(self, candidate: Candidate) -> int | None:
+        """The database id of a candidate (None for one not saved yet)."""
+        return self.known.persons[candidate.person_id].pk
+
+
+class PersonMatcher:
+    """One report at a time (contact entry, the portal, a corrected message)."""
+
+    def __init__(self, actor: object | None = None) -> None:
+        self.actor = actor  # kept for the callers' audit; matching looks state-wide
+        self._model: fs.Model | None = None
+
+    def match(self, patient: Patient) -> Match:
+        if self._model is None:
+            self._model = importer_model()
+        batch = BatchMatcher(self._model)
+        (record,) = batch.prepare([patient])
+        return batch.match(patient, record)
+
+
+def importer_model() -> fs.Model:
+    """The stored model, restated for the persons in the database now."""
+    return stored.default().for_population(Person.objects.filter(purged_at__isnull=True).count())
+
+
+def propose(person_id: int, match: Match, batch: BatchMatcher | None = None) -> int:
+    """Queue the grey-zone candidates of a report that became ``person_id``."""
+    queued = 0
+    for candidate in match.review:
+        other = batch.resolve(candidate) if batch else candidate.person_id
+        if other is None or other == person_id:
+            continue
+        found = propose_duplicate(
+            person_id,
+            other,
+            round(candidate.probability, 6),
+            asdict(candidate.explanation),
+            DuplicateSource.IMPORT,
         )
-        for pk, family, given in candidates:
-            if (_fold(family), _fold(given)) == wanted:
-                return self._people().get(pk=pk)
-        return None
+        queued += found is not None
+    return queued
 
 
-def _fold(name: str) -> str:
-    return " ".join(name.split()).casefold()
+def _record(person: Person, phones: list[str], identifiers: list[tuple[str, str]]) -> Record:
+    return build(
+        str(person.pk),
+        given_name=person.given_name,
+        family_name=person.family_name,
+        birth_date=person.birth_date,
+        sex=person.sex,
+        phones=phones,
+        street=person.street,
+        unit=person.unit,
+        city=person.city,
+        postcode=person.postcode,
+        state=person.state,
+        identifiers=identifiers,
+    )

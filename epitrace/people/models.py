@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Set
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -60,6 +61,9 @@ class Person(TimeStampedModel):
         blank=True,
         help_text=_("When the personal data was erased; the row stays for de-identified counts."),
     )
+    # False until the matcher's blocking keys (PersonMatchKey) reflect the
+    # current name and birth date; any save sets it back (see save()).
+    match_keyed = models.BooleanField(default=False, editable=False)
 
     objects = RestrictedManager()
     person_paths = ("pk",)
@@ -72,6 +76,9 @@ class Person(TimeStampedModel):
             ),
             models.Index(fields=["birth_date"], name="person_birth_date"),
             models.Index(fields=["jurisdiction", "family_name"], name="person_jur_family"),
+            models.Index(
+                fields=["id"], condition=Q(match_keyed=False), name="person_match_unkeyed"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -82,6 +89,15 @@ class Person(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.full_name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A name or birth date may have changed: the importer re-keys the
+        # person before its next match (epitrace.people.matchkeys).
+        self.match_keyed = False
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "match_keyed"}
+        super().save(*args, **kwargs)
 
     @classmethod
     def scope_q(cls, ids: Set[int]) -> Q:
@@ -165,6 +181,26 @@ class ContactPoint(TimeStampedModel):
         return Q(person__in=Person.objects.filter(Person.scope_q(ids)).values("pk"))
 
 
+class PersonMatchKey(models.Model):
+    """A blocking key of a person: the importer compares a report only with
+    the persons sharing one of its keys (birth date with a name's sound,
+    both names' sounds with the birth year). Derived data, rebuilt by
+    ``epitrace.people.matchkeys``; no personal value is readable from it
+    beyond what the person row holds."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=48)
+
+    class Meta:
+        indexes = [models.Index(fields=["key"], name="personmatchkey_key")]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "key"], name="personmatchkey_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
 class PersonIdentifier(TimeStampedModel):
     """An identifier another system gave the person (MRN, lab patient id, state id).
 
@@ -182,6 +218,8 @@ class PersonIdentifier(TimeStampedModel):
 
     class Meta:
         ordering = ["authority", "value"]
+        # The importer looks identifiers up by value, many at a time.
+        indexes = [models.Index(fields=["value"], name="personidentifier_value")]
         constraints = [
             models.UniqueConstraint(
                 fields=["authority", "type_code", "value"], name="personidentifier_unique"

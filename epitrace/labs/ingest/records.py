@@ -25,7 +25,7 @@ from epitrace.labs.ingest.report import LabReport, Patient, Result
 from epitrace.labs.models import LabResult, RawMessage
 from epitrace.lib.usstates import usps_code
 from epitrace.people.choices import ContactKind, Sex
-from epitrace.people.matching import PersonMatcher
+from epitrace.people.matching import PersonMatcher, propose
 from epitrace.people.models import ContactPoint, Person, PersonIdentifier
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
@@ -60,56 +60,26 @@ class RecordWriter:
     def person_for(self, report: LabReport, written: Written) -> Person:
         patient = report.patient
         match = self.matcher.match(patient)
-        if match.person is not None:
+        if match.person is not None and match.person.pk:
             written.person_matched = True
             person = match.person
         else:
             written.person_created = True
             person = self._create_person(patient)
+            propose(person.pk, match)
         self._enrich(person, patient, report.sending_facility, new=written.person_created)
         written.persons.append(person)
         return person
 
     def _create_person(self, patient: Patient) -> Person:
-        state = usps_code(patient.state)
-        residence = self.resolver.resolve(patient.city, patient.postcode, state)
-        language = patient.language.lower()[:3] if patient.language else "en"
-        return Person.objects.create(
-            given_name=patient.given_name[:100],
-            middle_name=patient.middle_name[:100],
-            family_name=patient.family_name[:100],
-            suffix=patient.suffix[:20],
-            birth_date=patient.birth_date,
-            sex=patient.sex if patient.sex in Sex.values else Sex.UNKNOWN,
-            race=patient.race[:64],
-            ethnicity=patient.ethnicity[:64],
-            preferred_language=language if language.isalpha() else "en",
-            street=patient.street[:200],
-            unit=patient.unit[:50],
-            city=patient.city[:100],
-            state=state,
-            postcode=patient.postcode[:10],
-            county=patient.county[:100],
-            town_id=residence.town_id,
-            address_status=residence.status,
-            jurisdiction_id=residence.jurisdiction_id,
-            deceased_date=patient.deceased_date,
-        )
+        person = new_person(patient, self.resolver)
+        person.save()
+        return person
 
     def _enrich(self, person: Person, patient: Patient, facility: str, *, new: bool) -> None:
         """Add identifiers, phones and e-mails the person did not have yet."""
-        identifiers = {
-            (
-                (i.authority or facility or "unknown")[:200],
-                (i.type_code or "MR")[:10],
-                i.value[:100],
-            )
-            for i in patient.identifiers
-            if i.value
-        }
-        points = [(ContactKind.PHONE, p) for p in patient.phones if E164.match(p)]
-        points += [(ContactKind.EMAIL, e.lower()[:254]) for e in patient.emails if "@" in e]
-        points = list(dict.fromkeys(points))
+        identifiers = identifiers_of(patient, facility)
+        points = contact_points_of(patient)
         if new:
             # A new person has nothing yet: insert straight away. An identifier
             # another person already holds stays theirs (ignore_conflicts).
@@ -149,11 +119,31 @@ class RecordWriter:
     def _store_result(
         self, report: LabReport, result: Result, person: Person, raw: RawMessage, written: Written
     ) -> None:
+        values = self.result_values(report, result, person, raw)
+        status = values["status"]
+        earlier = self._earlier(person, values) if status in REPLACING else None
+        if earlier is not None:
+            # A correction or cancellation replaces the result it names.
+            for name, value in values.items():
+                setattr(earlier, name, value)
+            lab = earlier
+        else:
+            lab = LabResult(**values)
+        # The case is decided before the row is written, so it is written once.
+        attached = self._case_for(lab, person, written)
+        lab.save()
+        if attached is not None and self._refresh_case(attached, lab):
+            written.cases_updated.append(attached)
+        written.results.append(lab)
+
+    def result_values(
+        self, report: LabReport, result: Result, person: Person, raw: RawMessage
+    ) -> dict[str, Any]:
+        """The LabResult fields of one result of a report."""
         loinc = self.tables.loinc_of(result)
         test = self.tables.test_of(loinc)
-        status = status_of(result.status)
         collected = aware(result.specimen_collected_at)
-        values = {
+        return {
             "person": person,
             "jurisdiction_id": person.jurisdiction_id,
             "raw_message": raw,
@@ -171,7 +161,7 @@ class RecordWriter:
             "result_code": result.value_code[:32],
             "result_code_system": result.value_code_system[:32],
             "interpretation": self.tables.interpretation_of(result),
-            "status": status,
+            "status": status_of(result.status),
             "specimen_collected_at": collected,
             "specimen_utc_offset": _offset_minutes(collected),
             "specimen_type": result.specimen_type[:120],
@@ -181,20 +171,6 @@ class RecordWriter:
             "ordering_facility": result.ordering_facility[:200],
             "ordering_provider": result.ordering_provider[:200],
         }
-        earlier = self._earlier(person, values) if status in _REPLACING else None
-        if earlier is not None:
-            # A correction or cancellation replaces the result it names.
-            for name, value in values.items():
-                setattr(earlier, name, value)
-            lab = earlier
-        else:
-            lab = LabResult(**values)
-        # The case is decided before the row is written, so it is written once.
-        attached = self._case_for(lab, person, written)
-        lab.save()
-        if attached is not None and self._refresh_case(attached, lab):
-            written.cases_updated.append(attached)
-        written.results.append(lab)
 
     def _earlier(self, person: Person, values: dict[str, Any]) -> LabResult | None:
         if not values["accession"]:
@@ -321,7 +297,51 @@ class RecordWriter:
         return self.profiles[disease_id][0] if self.profiles[disease_id] else None
 
 
-_REPLACING = {ResultStatus.CORRECTED, ResultStatus.CANCELLED}
+REPLACING = {ResultStatus.CORRECTED, ResultStatus.CANCELLED}
+
+
+def new_person(patient: Patient, resolver: AddressResolver) -> Person:
+    """The person a report describes, not saved yet."""
+    state = usps_code(patient.state)
+    residence = resolver.resolve(patient.city, patient.postcode, state)
+    language = patient.language.lower()[:3] if patient.language else "en"
+    return Person(
+        given_name=patient.given_name[:100],
+        middle_name=patient.middle_name[:100],
+        family_name=patient.family_name[:100],
+        suffix=patient.suffix[:20],
+        birth_date=patient.birth_date,
+        sex=patient.sex if patient.sex in Sex.values else Sex.UNKNOWN,
+        race=patient.race[:64],
+        ethnicity=patient.ethnicity[:64],
+        preferred_language=language if language.isalpha() else "en",
+        street=patient.street[:200],
+        unit=patient.unit[:50],
+        city=patient.city[:100],
+        state=state,
+        postcode=patient.postcode[:10],
+        county=patient.county[:100],
+        town_id=residence.town_id,
+        address_status=residence.status,
+        jurisdiction_id=residence.jurisdiction_id,
+        deceased_date=patient.deceased_date,
+    )
+
+
+def identifiers_of(patient: Patient, facility: str) -> set[tuple[str, str, str]]:
+    """(authority, type, value) of the report's identifiers, as stored."""
+    return {
+        ((i.authority or facility or "unknown")[:200], (i.type_code or "MR")[:10], i.value[:100])
+        for i in patient.identifiers
+        if i.value
+    }
+
+
+def contact_points_of(patient: Patient) -> list[tuple[str, str]]:
+    """(kind, value) of the report's usable phones and e-mails, in order, once each."""
+    points = [(ContactKind.PHONE, p) for p in patient.phones if E164.match(p)]
+    points += [(ContactKind.EMAIL, e.lower()[:254]) for e in patient.emails if "@" in e]
+    return list(dict.fromkeys(points))
 
 
 def _classification(profile: DiseaseProfile | None, lab: LabResult) -> str | None:

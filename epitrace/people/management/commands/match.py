@@ -1,4 +1,5 @@
-"""epitrace match A.csv [--against B.csv] --out pairs.csv [--map ours=theirs,...] [--json]
+"""epitrace match A.csv [--against B.csv] --out pairs.csv [--map ours=theirs,...]
+[--fit-model MODEL.json] [--json]
 
 Partner linkage with the matcher the importer uses (docs/matching.md):
 duplicates within A, or pairs across A and B, written as
@@ -15,7 +16,7 @@ from django.core.management.base import CommandError, CommandParser
 
 from epitrace.core.commands import EpitraceCommand
 from epitrace.lib.progress import Progress
-from epitrace.people.linkage import csvio
+from epitrace.people.linkage import csvio, stored
 from epitrace.people.linkage.linker import MATCH, REVIEW, Link, Thresholds, link
 
 
@@ -39,6 +40,11 @@ class Command(EpitraceCommand):
         )
         parser.add_argument("--match-above", type=float, default=MATCH, help=f"default {MATCH}")
         parser.add_argument("--review-above", type=float, default=REVIEW, help=f"default {REVIEW}")
+        parser.add_argument(
+            "--fit-model",
+            metavar="MODEL.json",
+            help="also save the fitted model for the importer (dedup runs only; docs/matching.md)",
+        )
 
     def _resolve_user(self, username: str | None) -> Any:
         # Matching two files reads no personal data from the database, so
@@ -74,6 +80,10 @@ class Command(EpitraceCommand):
             progress=lambda total: Progress(total, "comparing pairs").advance,
         )
         ids_b = b.ids if b else a.ids
+        if options["fit_model"]:
+            if b is not None:
+                raise CommandError("--fit-model needs a dedup run (no --against)", returncode=2)
+            stored.dump(result.model, len(a.records), Path(options["fit_model"]))
         try:
             csvio.write_pairs(out, _rows(result.links, a.ids, ids_b))
         except OSError as exc:
