@@ -26,10 +26,13 @@ from epitrace.audit.services import record_bulk
 from epitrace.cases.priority import recompute_priority
 from epitrace.labs.choices import MessageState
 from epitrace.labs.feeds.arrivals import record_arrival
+from epitrace.labs.ingest.batch import BatchWriter, Entry
 from epitrace.labs.ingest.formats import Format
 from epitrace.labs.ingest.records import RecordWriter, Written
 from epitrace.labs.ingest.report import LabReport, RawItem, Rejected
 from epitrace.labs.models import IngestKey, RawMessage
+from epitrace.people.linkage import model as fs
+from epitrace.people.matching import importer_model
 
 BATCH = 200
 log = logging.getLogger(__name__)
@@ -75,6 +78,7 @@ class Pipeline:
         # chain append per action for 200 messages, not three per message.
         self._pending: list[Written] = []
         self._batching = False
+        self.model: fs.Model | None = None  # the matcher's, sized once per run
 
     def run(
         self, items: Iterable[RawItem], fmt: Format, source_name: str = ""
@@ -94,12 +98,92 @@ class Pipeline:
         with transaction.atomic():
             self._batching = True
             try:
-                outcomes = [self.process(item, fmt, source_name) for item in batch]
+                outcomes = self._write_batch(batch, fmt, source_name)
+                if outcomes is None:
+                    outcomes = [self.process(item, fmt, source_name) for item in batch]
                 self.flush()
             finally:
                 self._batching = False
                 self._pending = []
         return outcomes
+
+    def _write_batch(
+        self, batch: list[RawItem], fmt: Format, source_name: str
+    ) -> list[Outcome] | None:
+        """The whole batch set-based (``batch.BatchWriter``); None when the
+        database refused it and the per-message path must decide instead."""
+        if self.model is None:
+            self.model = importer_model()
+        entries = [self._read(item, fmt, source_name) for item in batch]
+        writer = BatchWriter(
+            self.writer, self.model, source=self.source, fmt_name=fmt.name, source_name=source_name
+        )
+        try:
+            with transaction.atomic():
+                writer.write(entries)
+        except (IntegrityError, DataError) as exc:
+            # A lost race with another importer, or a value the database
+            # refuses: the per-message path decides, message by message.
+            # Anything else (a lost connection, a bug) stops the import as it
+            # would there; the batch is rolled back and a re-run is exact.
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            log.warning(
+                "batch of %s messages sent through one by one: %s at %s:%s",
+                len(batch),
+                type(exc).__name__,
+                where.filename,
+                where.lineno,
+            )
+            return None
+        return [self._outcome(entry, source_name) for entry in entries]
+
+    def _outcome(self, entry: Entry, source_name: str) -> Outcome:
+        self.summary.received += 1
+        if entry.state == MessageState.REJECTED:
+            assert entry.rejected is not None
+            assert entry.raw is not None
+            return self._note_rejection(entry.item, source_name, entry.rejected, entry.raw)
+        report = entry.report
+        assert report is not None
+        if entry.state == MessageState.DUPLICATE:
+            self.summary.duplicates += 1
+            return Outcome(MessageState.DUPLICATE, None, report.control_id)
+        assert entry.written is not None
+        assert entry.raw is not None
+        self._count(entry.written)
+        self._pending.append(entry.written)
+        return Outcome(MessageState.PROCESSED, entry.raw.pk, report.control_id)
+
+    def _read(self, item: RawItem, fmt: Format, source_name: str) -> Entry:
+        """Parse and validate one message; a rejection says why."""
+        if "\x00" in item.text:
+            # PostgreSQL text cannot hold NUL; a NUL in a lab message is line noise.
+            # It is kept visibly (U+2400) so the stored message shows where it was.
+            item = RawItem(item.index, item.text.replace("\x00", "\u2400"), item.problem)
+        # A problem item (an empty or unreadable file) is kept per file and reason:
+        # two empty files are two things to look at, not one.
+        seen = f"{source_name}\n{item.problem}\n{item.text}" if item.problem else item.text
+        digest = hashlib.sha256(seen.encode("utf-8", "surrogatepass")).hexdigest()
+        if item.problem:
+            return Entry(item, digest, rejected=Rejected(item.problem))
+        try:
+            report = fmt.parse(item.text)
+            _validate(report)
+        except Rejected as exc:
+            return Entry(item, digest, rejected=exc)
+        except Exception as exc:  # a parser bug must cost one message, never the import
+            # Type and code location only: an exception's text may quote the message.
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            log.error(
+                "parser error %s at %s:%s on message %s",
+                type(exc).__name__,
+                where.filename,
+                where.lineno,
+                item.index,
+            )
+            reason = f"internal error while reading the message ({type(exc).__name__})"
+            return Entry(item, digest, rejected=Rejected(reason))
+        return Entry(item, digest, report=report, keys=_keys(report))
 
     def flush(self) -> None:
         """Audit and re-prioritise what the pending messages wrote (same transaction)."""
@@ -131,36 +215,14 @@ class Pipeline:
         """
         self._stored = stored
         self.summary.received += 1
-        if "\x00" in item.text:
-            # PostgreSQL text cannot hold NUL; a NUL in a lab message is line noise.
-            # It is kept visibly (U+2400) so the stored message shows where it was.
-            item = RawItem(item.index, item.text.replace("\x00", "\u2400"), item.problem)
         if not self._batching:  # a batch records its arrival once, in _commit
             record_arrival(self.source)
-        # A problem item (an empty or unreadable file) is kept per file and reason:
-        # two empty files are two things to look at, not one.
-        seen = f"{source_name}\n{item.problem}\n{item.text}" if item.problem else item.text
-        digest = hashlib.sha256(seen.encode("utf-8", "surrogatepass")).hexdigest()
-        if item.problem:
-            return self._reject(item, fmt, source_name, digest, Rejected(item.problem))
-        try:
-            report = fmt.parse(item.text)
-            _validate(report)
-        except Rejected as exc:
-            return self._reject(item, fmt, source_name, digest, exc)
-        except Exception as exc:  # a parser bug must cost one message, never the import
-            # Type and code location only: an exception's text may quote the message.
-            where = traceback.extract_tb(exc.__traceback__)[-1]
-            log.error(
-                "parser error %s at %s:%s on message %s",
-                type(exc).__name__,
-                where.filename,
-                where.lineno,
-                item.index,
-            )
-            reason = f"internal error while reading the message ({type(exc).__name__})"
-            return self._reject(item, fmt, source_name, digest, Rejected(reason))
-        keys = _keys(report)
+        entry = self._read(item, fmt, source_name)
+        item, digest = entry.item, entry.digest
+        if entry.rejected is not None:
+            return self._reject(item, fmt, source_name, digest, entry.rejected)
+        report, keys = entry.report, entry.keys
+        assert report is not None
         if IngestKey.objects.filter(key__in=keys).exists():
             return self._duplicate(report)
         try:
@@ -213,15 +275,6 @@ class Pipeline:
     def _reject(
         self, item: RawItem, fmt: Format, source_name: str, digest: str, exc: Rejected
     ) -> Outcome:
-        self.summary.rejected += 1
-        self.summary.rejections.append(
-            {
-                "file": source_name,
-                "index": item.index,
-                "control_id": exc.control_id,
-                "reason": exc.reason,
-            }
-        )
         # The same bad message sent again is kept once, with its reason.
         raw = (
             self._stored
@@ -232,6 +285,20 @@ class Pipeline:
             raw.error = exc.reason
             raw.control_id = exc.control_id[:200]
             raw.save(update_fields=["error", "control_id"])
+        return self._note_rejection(item, source_name, exc, raw)
+
+    def _note_rejection(
+        self, item: RawItem, source_name: str, exc: Rejected, raw: RawMessage
+    ) -> Outcome:
+        self.summary.rejected += 1
+        self.summary.rejections.append(
+            {
+                "file": source_name,
+                "index": item.index,
+                "control_id": exc.control_id,
+                "reason": exc.reason,
+            }
+        )
         return Outcome(MessageState.REJECTED, raw.pk, exc.control_id, exc.reason)
 
     def _raw(

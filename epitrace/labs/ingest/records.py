@@ -25,8 +25,10 @@ from epitrace.labs.ingest.report import LabReport, Patient, Result
 from epitrace.labs.models import LabResult, RawMessage
 from epitrace.lib.usstates import usps_code
 from epitrace.people.choices import ContactKind, Sex
+from epitrace.people.linkage.record import from_patient
 from epitrace.people.matching import PersonMatcher, propose
-from epitrace.people.models import ContactPoint, Person, PersonIdentifier
+from epitrace.people.matchkeys import key_rows
+from epitrace.people.models import ContactPoint, Person, PersonIdentifier, PersonMatchKey
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 RANK: dict[str, int] = {
@@ -74,6 +76,10 @@ class RecordWriter:
     def _create_person(self, patient: Patient) -> Person:
         person = new_person(patient, self.resolver)
         person.save()
+        # Keyed at once, as the batch path does, so the next report finds it.
+        PersonMatchKey.objects.bulk_create(key_rows(person.pk, from_patient("", patient)))
+        Person.objects.filter(pk=person.pk).update(match_keyed=True)
+        person.match_keyed = True
         return person
 
     def _enrich(self, person: Person, patient: Patient, facility: str, *, new: bool) -> None:
@@ -192,7 +198,7 @@ class RecordWriter:
         """Set ``lab.case``; returns an existing case it joined, to refresh once saved."""
         if lab.disease_id is None:
             return None  # a test no profile names (influenza...): stored and exported only
-        specimen_day = _local_day(lab.specimen_collected_at)
+        specimen_day = local_day(lab.specimen_collected_at)
         profile = self._profile(lab.disease_id, specimen_day)
         latest = (
             Case.objects.restrict(self.actor, "change")
@@ -201,7 +207,7 @@ class RecordWriter:
             .first()
         )
         classification = self._classification(profile, lab)
-        if latest is not None and _same_episode(profile, latest, specimen_day):
+        if latest is not None and same_episode(profile, latest, specimen_day):
             lab.case = latest
             return latest
         if classification is None or lab.interpretation != Interpretation.POSITIVE:
@@ -218,7 +224,7 @@ class RecordWriter:
 
     def _refresh_case(self, case: Case, lab: LabResult) -> bool:
         """Re-derive the case from its results; True when something changed."""
-        day = _local_day(lab.specimen_collected_at)
+        day = local_day(lab.specimen_collected_at)
         classification = (
             self._classification(self._profile(case.disease_id, day), lab)
             if lab.interpretation == Interpretation.POSITIVE
@@ -352,7 +358,7 @@ def _classification(profile: DiseaseProfile | None, lab: LabResult) -> str | Non
     return table.get(lab.test_class)
 
 
-def _same_episode(profile: DiseaseProfile | None, case: Case, day: dt.date) -> bool:
+def same_episode(profile: DiseaseProfile | None, case: Case, day: dt.date) -> bool:
     interval = profile.parameters.get("reinfection_interval_days") if profile else None
     if interval is None or case.specimen_date is None:
         return True  # no reinfection rule: one case per person and disease
@@ -364,7 +370,7 @@ def _offset_minutes(moment: dt.datetime | None) -> int | None:
     return int(offset.total_seconds() // 60) if offset is not None else None
 
 
-def _local_day(moment: dt.datetime | None) -> dt.date:
+def local_day(moment: dt.datetime | None) -> dt.date:
     if moment is None:
         return timezone.localdate()
     return timezone.localtime(moment).date()

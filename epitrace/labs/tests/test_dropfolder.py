@@ -22,7 +22,7 @@ from epitrace.labs import tasks
 from epitrace.labs.feeds import dropfolder
 from epitrace.labs.feeds.dropfolder import Layout, pull_drop_folder
 from epitrace.labs.ingest import pipeline as pipeline_module
-from epitrace.labs.ingest.records import RecordWriter
+from epitrace.labs.ingest.batch import BatchWriter
 from epitrace.labs.models import FeedName, IngestKey, LabFeed, LabResult, RawMessage
 
 TESTDATA = Path(__file__).resolve().parents[3].parent / "shared" / "testdata" / "elr" / "hl7"
@@ -166,23 +166,23 @@ def test_an_import_stopped_midway_leaves_the_file_and_the_rerun_is_exact(
 ) -> None:
     deliver(drop, "six.hl7", nist(1, 2, 3, 4, 5, 6))
     monkeypatch.setattr(pipeline_module, "BATCH", 2)  # commit every two messages
-    store_results = RecordWriter.store_results
+    accept = BatchWriter._accept
     calls = 0
 
-    def dies_on_the_fourth(self: RecordWriter, *args: Any, **kwargs: Any) -> Any:
+    def dies_on_the_fourth(self: BatchWriter, *args: Any, **kwargs: Any) -> Any:
         nonlocal calls
         calls += 1
         if calls == 4:
             raise RuntimeError("killed")
-        return store_results(self, *args, **kwargs)
+        return accept(self, *args, **kwargs)
 
-    monkeypatch.setattr(RecordWriter, "store_results", dies_on_the_fourth)
+    monkeypatch.setattr(BatchWriter, "_accept", dies_on_the_fourth)
     [stopped] = pull_drop_folder().files
     assert stopped.outcome == "inbox"
     assert files(drop.inbox) == ["six.hl7"]
     assert RawMessage.objects.count() == 2  # the first batch committed, the second did not
 
-    monkeypatch.setattr(RecordWriter, "store_results", store_results)
+    monkeypatch.setattr(BatchWriter, "_accept", accept)
     [finished] = pull_drop_folder().files
     assert finished.outcome == "processed"
     report = summary_of(drop.folder("processed"))
