@@ -31,6 +31,7 @@ from epitrace.labs.ingest.files import import_files
 from epitrace.labs.ingest.formats import get_format
 from epitrace.labs.ingest.synthetic import MessageFactory, SyntheticPerson, batch_file
 from epitrace.lib.progress import Progress
+from epitrace.people.matchkeys import index_pending
 from epitrace.people.models import Person
 from epitrace.seed.services import ensure_demo_jurisdictions
 from epitrace.seed.writer import BulkWriter
@@ -58,8 +59,12 @@ class IngestFigures:
 def run(messages: int, persons: int, seed: int = 5) -> IngestFigures:
     ensure_demo_jurisdictions()
     towns = list(Town.objects.values_list("name", "postal_codes__code").exclude(postal_codes=None))
-    factory = MessageFactory(seed=seed, towns=towns, state=_state_code())
-    fill_persons(factory, persons)
+    state = _state_code()
+    fill_persons(MessageFactory(seed=seed, towns=towns, state=state), persons)
+    _key_persons()
+    # Another seed for the messages: the fill's own sequence would repeat the
+    # persons already stored (a second run fills nothing) and count them as new.
+    factory = MessageFactory(seed=seed + 7_919, towns=towns, state=state)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bench.hl7"
         planted = write_messages(path, factory, messages, seed)
@@ -81,6 +86,15 @@ def run(messages: int, persons: int, seed: int = 5) -> IngestFigures:
         planted_matches=planted,
         database=connection.vendor,
     )
+
+
+def _key_persons() -> None:
+    """Blocking keys for persons that have none yet (bulk-filled ones), before timing."""
+    pending = Person.objects.filter(match_keyed=False).count()
+    if pending:
+        progress = Progress(pending, "keying persons for the matcher")
+        index_pending(progress)
+        progress.finish()
 
 
 def _state_code() -> str:

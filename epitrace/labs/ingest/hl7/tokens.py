@@ -109,7 +109,39 @@ def tokenize_with_python_hl7(text: str) -> Tokens:
     return Tokens(delimiters, segments)
 
 
-tokenize: Tokenizer = tokenize_with_python_hl7
+def tokenize_split(text: str) -> Tokens:
+    """Split ``text`` with ``str.split`` at each level: the same tokens as
+    python-hl7 (differential tests: test_hl7_tokens.py), about seven times
+    faster, which the importer's throughput needs."""
+    d = read_delimiters(text)
+    field_sep, rep, comp, sub = d.field, d.repetition, d.component, d.subcomponent
+    segments = []
+    for line in text.split(_SEGMENT_SEPARATOR):
+        if line.startswith("MSH"):
+            end = line.find(field_sep, 4)
+            end = len(line) if end < 0 else end
+            fields: list[Field] = [[[["MSH"]]], [[[field_sep]]], [[[line[4:end]]]]]
+            # Nothing after MSH-2's separator is no field at all (as python-hl7 has it).
+            if end + 1 < len(line):
+                fields += [
+                    _split_field(f, rep, comp, sub) for f in line[end + 1 :].split(field_sep)
+                ]
+        else:
+            fields = [_split_field(f, rep, comp, sub) for f in line.split(field_sep)]
+        segments.append(Segment(fields[0][0][0][0], fields))
+    return Tokens(d, segments)
+
+
+def _split_field(text: str, rep: str, comp: str, sub: str) -> Field:
+    # Most fields are plain values or a few components: skip the levels they lack.
+    if rep not in text:
+        if comp not in text:
+            return [[text.split(sub) if sub in text else [text]]]
+        return [[c.split(sub) if sub in c else [c] for c in text.split(comp)]]
+    return [[c.split(sub) for c in r.split(comp)] for r in text.split(rep)]
+
+
+tokenize: Tokenizer = tokenize_split
 
 
 # python-hl7 puts a plain str where a level has no separator (Field(['x']),
