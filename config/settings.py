@@ -9,6 +9,7 @@ See docs/configuration.md for every variable.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import environ
@@ -379,6 +380,14 @@ EPITRACE_BREAK_GLASS_HOURS = envint("EPITRACE_BREAK_GLASS_HOURS", 4)
 # --- Lab feeds (docs/lab-feeds.md) ----------------------------------------------
 # MLLP is plain TCP: it listens on loopback unless told otherwise, behind a VPN
 # or a TLS terminator (stunnel, an interface engine) when it faces a network.
+# Messages an import commits at a time: a killed import loses at most these.
+EPITRACE_IMPORT_BATCH = envint("EPITRACE_IMPORT_BATCH", 1000)
+if EPITRACE_IMPORT_BATCH < 1:
+    raise ConfigurationError("EPITRACE_IMPORT_BATCH must be at least 1")
+# Processes that parse a large import ahead of the database writes (0: none).
+EPITRACE_IMPORT_WORKERS = envint("EPITRACE_IMPORT_WORKERS", min(os.cpu_count() or 1, 4))
+if EPITRACE_IMPORT_WORKERS < 0:
+    raise ConfigurationError("EPITRACE_IMPORT_WORKERS must be 0 or more")
 EPITRACE_MLLP_HOST = envstr("EPITRACE_MLLP_HOST", "127.0.0.1")
 EPITRACE_MLLP_PORT = envint("EPITRACE_MLLP_PORT", 2575)
 EPITRACE_MLLP_MAX_MESSAGE_BYTES = envint("EPITRACE_MLLP_MAX_MESSAGE_BYTES", 4 * 1024 * 1024)

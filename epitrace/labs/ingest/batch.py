@@ -21,16 +21,17 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
 
 from epitrace.cases.choices import CaseStatus, Classification
 from epitrace.cases.models import Case
+from epitrace.core.bulkinsert import insert
 from epitrace.diseases.models import Interpretation
 from epitrace.labs.choices import MessageState, ResultStatus
 from epitrace.labs.ingest.normalise import status_of
+from epitrace.labs.ingest.reading import Entry
 from epitrace.labs.ingest.records import (
     RANK,
     REPLACING,
@@ -42,29 +43,15 @@ from epitrace.labs.ingest.records import (
     new_person,
     same_episode,
 )
-from epitrace.labs.ingest.report import LabReport, RawItem, Rejected
+from epitrace.labs.ingest.report import LabReport
 from epitrace.labs.models import IngestKey, LabResult, RawMessage
 from epitrace.people.linkage import model as fs
 from epitrace.people.matching import BatchMatcher, Match, propose
 from epitrace.people.matchkeys import key_rows
-from epitrace.people.models import ContactPoint, Person, PersonIdentifier, PersonMatchKey
+from epitrace.people.models import ContactPoint, Person, PersonIdentifier
 
 # A lab result in memory: ("db", pk) for a stored one, ("new", id()) otherwise.
 Token = tuple[str, int]
-
-
-@dataclass
-class Entry:
-    """One message of the batch and what became of it."""
-
-    item: RawItem
-    digest: str
-    report: LabReport | None = None
-    keys: list[str] = field(default_factory=list)
-    rejected: Rejected | None = None
-    state: str = ""
-    raw: RawMessage | None = None
-    written: Written | None = None
 
 
 class BatchWriter:
@@ -353,15 +340,16 @@ class BatchWriter:
 
     # --- the writes -----------------------------------------------------------------
     def _insert(self) -> None:
-        Person.objects.bulk_create(self.persons)
-        PersonMatchKey.objects.bulk_create(
-            [row for person, record in self.match_keys for row in key_rows(person.pk, record)]
-        )
-        PersonIdentifier.objects.bulk_create(self.identifiers, ignore_conflicts=True)
-        ContactPoint.objects.bulk_create(self.points, ignore_conflicts=True)
-        RawMessage.objects.bulk_create(self.raws)
-        IngestKey.objects.bulk_create(self.ingest_keys)
-        Case.objects.bulk_create(self.new_cases)
+        insert(self.persons)
+        insert([row for person, record in self.match_keys for row in key_rows(person.pk, record)])
+        # Identifiers and contact points were checked against the database and
+        # the batch: a clash now is a concurrent importer, and the batch falls
+        # back to the per-message path.
+        insert(self.identifiers)
+        insert(self.points)
+        insert(self.raws)
+        insert(self.ingest_keys)
+        insert(self.new_cases)
         if self.changed_cases:
             for case in self.changed_cases.values():
                 case.updated_at = self.now
@@ -369,7 +357,7 @@ class BatchWriter:
                 list(self.changed_cases.values()),
                 ["classification", "status", "closed_at", "specimen_date", "updated_at"],
             )
-        LabResult.objects.bulk_create(self.new_labs)
+        insert(self.new_labs)
         if self.replaced_labs:
             fields = [f.name for f in LabResult._meta.concrete_fields if not f.primary_key]
             LabResult.objects.bulk_update(list(self.replaced_labs.values()), fields)

@@ -10,14 +10,13 @@ re-run then accepts: nothing is lost and nothing is stored twice.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import traceback
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
@@ -26,15 +25,15 @@ from epitrace.audit.services import record_bulk
 from epitrace.cases.priority import recompute_priority
 from epitrace.labs.choices import MessageState
 from epitrace.labs.feeds.arrivals import record_arrival
-from epitrace.labs.ingest.batch import BatchWriter, Entry
+from epitrace.labs.ingest.batch import BatchWriter
 from epitrace.labs.ingest.formats import Format
+from epitrace.labs.ingest.reading import Entry, batches, default_workers, read_ahead, read_item
 from epitrace.labs.ingest.records import RecordWriter, Written
 from epitrace.labs.ingest.report import LabReport, RawItem, Rejected
 from epitrace.labs.models import IngestKey, RawMessage
 from epitrace.people.linkage import model as fs
 from epitrace.people.matching import importer_model
 
-BATCH = 200
 log = logging.getLogger(__name__)
 
 
@@ -66,7 +65,7 @@ class Outcome:
 
 
 class Pipeline:
-    def __init__(self, *, actor: Any, source: str) -> None:
+    def __init__(self, *, actor: Any, source: str, workers: int | None = None) -> None:
         self.actor = actor  # who the audit names: a user, an API client or the system
         self.source = source
         # Reports are matched against every person in the state, whoever sends
@@ -79,26 +78,29 @@ class Pipeline:
         self._pending: list[Written] = []
         self._batching = False
         self.model: fs.Model | None = None  # the matcher's, sized once per run
+        self.workers = default_workers() if workers is None else workers
 
     def run(
         self, items: Iterable[RawItem], fmt: Format, source_name: str = ""
     ) -> Iterator[Outcome]:
-        """Process ``items``, committing every BATCH messages; yields each outcome."""
-        batch: list[RawItem] = []
-        for item in items:
-            batch.append(item)
-            if len(batch) >= BATCH:
-                yield from self._commit(batch, fmt, source_name)
-                batch = []
-        if batch:
-            yield from self._commit(batch, fmt, source_name)
+        """Process ``items``, committing every ``EPITRACE_IMPORT_BATCH`` messages;
+        yields each outcome.
 
-    def _commit(self, batch: list[RawItem], fmt: Format, source_name: str) -> list[Outcome]:
+        Batches are parsed ahead by worker processes (``reading``) while the
+        one before is written; outcomes still come in input order.
+        """
+        chunks = batches(items, settings.EPITRACE_IMPORT_BATCH)
+        for batch, entries in read_ahead(chunks, fmt.parse, source_name, self.workers):
+            yield from self._commit(batch, entries, fmt, source_name)
+
+    def _commit(
+        self, batch: list[RawItem], entries: list[Entry], fmt: Format, source_name: str
+    ) -> list[Outcome]:
         record_arrival(self.source)
         with transaction.atomic():
             self._batching = True
             try:
-                outcomes = self._write_batch(batch, fmt, source_name)
+                outcomes = self._write_batch(entries, fmt, source_name)
                 if outcomes is None:
                     outcomes = [self.process(item, fmt, source_name) for item in batch]
                 self.flush()
@@ -108,13 +110,12 @@ class Pipeline:
         return outcomes
 
     def _write_batch(
-        self, batch: list[RawItem], fmt: Format, source_name: str
+        self, entries: list[Entry], fmt: Format, source_name: str
     ) -> list[Outcome] | None:
         """The whole batch set-based (``batch.BatchWriter``); None when the
         database refused it and the per-message path must decide instead."""
         if self.model is None:
             self.model = importer_model()
-        entries = [self._read(item, fmt, source_name) for item in batch]
         writer = BatchWriter(
             self.writer, self.model, source=self.source, fmt_name=fmt.name, source_name=source_name
         )
@@ -129,7 +130,7 @@ class Pipeline:
             where = traceback.extract_tb(exc.__traceback__)[-1]
             log.warning(
                 "batch of %s messages sent through one by one: %s at %s:%s",
-                len(batch),
+                len(entries),
                 type(exc).__name__,
                 where.filename,
                 where.lineno,
@@ -155,35 +156,7 @@ class Pipeline:
         return Outcome(MessageState.PROCESSED, entry.raw.pk, report.control_id)
 
     def _read(self, item: RawItem, fmt: Format, source_name: str) -> Entry:
-        """Parse and validate one message; a rejection says why."""
-        if "\x00" in item.text:
-            # PostgreSQL text cannot hold NUL; a NUL in a lab message is line noise.
-            # It is kept visibly (U+2400) so the stored message shows where it was.
-            item = RawItem(item.index, item.text.replace("\x00", "\u2400"), item.problem)
-        # A problem item (an empty or unreadable file) is kept per file and reason:
-        # two empty files are two things to look at, not one.
-        seen = f"{source_name}\n{item.problem}\n{item.text}" if item.problem else item.text
-        digest = hashlib.sha256(seen.encode("utf-8", "surrogatepass")).hexdigest()
-        if item.problem:
-            return Entry(item, digest, rejected=Rejected(item.problem))
-        try:
-            report = fmt.parse(item.text)
-            _validate(report)
-        except Rejected as exc:
-            return Entry(item, digest, rejected=exc)
-        except Exception as exc:  # a parser bug must cost one message, never the import
-            # Type and code location only: an exception's text may quote the message.
-            where = traceback.extract_tb(exc.__traceback__)[-1]
-            log.error(
-                "parser error %s at %s:%s on message %s",
-                type(exc).__name__,
-                where.filename,
-                where.lineno,
-                item.index,
-            )
-            reason = f"internal error while reading the message ({type(exc).__name__})"
-            return Entry(item, digest, rejected=Rejected(reason))
-        return Entry(item, digest, report=report, keys=_keys(report))
+        return read_item(item, fmt.parse, source_name)
 
     def flush(self) -> None:
         """Audit and re-prioritise what the pending messages wrote (same transaction)."""
@@ -349,36 +322,3 @@ def reprocess(messages: Iterable[RawMessage], *, actor: Any) -> Summary:
             item = RawItem(raw.position, raw.content)
             pipeline.process(item, get_format(raw.format), raw.source_name, stored=raw)
     return pipeline.summary
-
-
-def _validate(report: LabReport) -> None:
-    patient = report.patient
-    if not report.results:
-        raise Rejected("no test result in the message", control_id=report.control_id)
-    if not (patient.family_name or patient.given_name or patient.identifiers):
-        raise Rejected(
-            "the patient has neither a name nor an identifier", control_id=report.control_id
-        )
-    if patient.species:
-        raise Rejected(
-            f"the subject is not a person ({patient.species})", control_id=report.control_id
-        )
-
-
-def _keys(report: LabReport) -> list[str]:
-    """The sender's key (facility + control id) and the normalised content's key."""
-    keys = ["content:" + _content_digest(report)]
-    if report.control_id:
-        keys.append(f"msg:{report.sending_facility}|{report.control_id}"[:300])
-    return keys
-
-
-def _content_digest(report: LabReport) -> str:
-    # The same report re-sent under another control id or at another time is
-    # the same content: leave out what changes between sendings.
-    body = {"patient": _plain(report.patient), "results": [_plain(r) for r in report.results]}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _plain(value: Any) -> Any:
-    return asdict(value) if is_dataclass(value) and not isinstance(value, type) else value

@@ -21,7 +21,6 @@ from epitrace.core.reference import ensure_reference_data
 from epitrace.labs import tasks
 from epitrace.labs.feeds import dropfolder
 from epitrace.labs.feeds.dropfolder import Layout, pull_drop_folder
-from epitrace.labs.ingest import pipeline as pipeline_module
 from epitrace.labs.ingest.batch import BatchWriter
 from epitrace.labs.models import FeedName, IngestKey, LabFeed, LabResult, RawMessage
 
@@ -162,10 +161,10 @@ def test_files_still_being_written_wait_for_the_next_pull(drop: Layout) -> None:
 
 
 def test_an_import_stopped_midway_leaves_the_file_and_the_rerun_is_exact(
-    drop: Layout, monkeypatch: pytest.MonkeyPatch
+    drop: Layout, monkeypatch: pytest.MonkeyPatch, settings: SettingsWrapper
 ) -> None:
     deliver(drop, "six.hl7", nist(1, 2, 3, 4, 5, 6))
-    monkeypatch.setattr(pipeline_module, "BATCH", 2)  # commit every two messages
+    settings.EPITRACE_IMPORT_BATCH = 2  # commit every two messages
     accept = BatchWriter._accept
     calls = 0
 

@@ -59,6 +59,7 @@ def databases(tmp_path: Path) -> Iterator[tuple[str, str]]:
 
 def epitrace(url: str, data_dir: Path, *args: str, **kwargs: object) -> subprocess.Popen[str]:
     env = {**os.environ, "DATABASE_URL": url, "EPITRACE_DATA_DIR": str(data_dir)}
+    env["EPITRACE_IMPORT_BATCH"] = "100"  # fifteen commits: room to kill between them
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     return subprocess.Popen(
         [sys.executable, "-m", "epitrace.cli", *args],
