@@ -74,7 +74,7 @@ class BatchWriter:
         self.changed_cases: dict[int, Case] = {}
         self.new_labs: list[LabResult] = []
         self.replaced_labs: dict[int, LabResult] = {}
-        self.proposals: list[tuple[Person, Match]] = []
+        self.proposals: list[tuple[Person, Match, BatchMatcher]] = []
         self.match_keys: list[tuple[Person, Any]] = []
 
     # --- the batch -----------------------------------------------------------
@@ -200,7 +200,7 @@ class BatchWriter:
             self.match_keys.append((person, record))
             written.person_created = True
             if match.review:
-                self.proposals.append((person, match))
+                self.proposals.append((person, match, matcher))
         written.persons.append(person)
         self._enrich(person, patient, report.sending_facility, new=written.person_created)
         raw = self._raw(entry, report, MessageState.PROCESSED)
@@ -361,8 +361,9 @@ class BatchWriter:
         if self.replaced_labs:
             fields = [f.name for f in LabResult._meta.concrete_fields if not f.primary_key]
             LabResult.objects.bulk_update(list(self.replaced_labs.values()), fields)
-        for person, match in self.proposals:
-            propose(person.pk, match)
+        for person, match, matcher in self.proposals:
+            # Candidates may be persons of this batch: saved by now, so resolvable.
+            propose(person.pk, match, matcher)
 
 
 def _lab_key(person: int, lab: LabResult) -> tuple[int, str, str]:
