@@ -39,9 +39,9 @@ from epitrace.audit.hashing import (
 )
 from epitrace.audit.keys import HmacKey, keyring
 from epitrace.audit.models import AuditChainHead, AuditEvent, AuditLedger, AuditPayload
+from epitrace.core.bulkinsert import insert
 
 _local = threading.local()
-_BATCH = 500
 
 
 @dataclass
@@ -74,11 +74,10 @@ def append(drafts: Sequence[Draft]) -> list[AuditEvent]:
         now = timezone.now()
         head = _lock_head(now.astimezone(dt.UTC).date())
         events, bodies = _chain_events(head, drafts, key, now)
-        AuditEvent.objects.bulk_create(events, batch_size=_BATCH)
+        insert(events)
         _fill_missing_ids(events)
-        AuditPayload.objects.bulk_create(
-            [AuditPayload(event_id=e.pk, body=b) for e, b in zip(events, bodies, strict=True) if b],
-            batch_size=_BATCH,
+        insert(
+            [AuditPayload(event_id=e.pk, body=b) for e, b in zip(events, bodies, strict=True) if b]
         )
         head.last_seq, head.last_hash = events[-1].seq, events[-1].hash
         head.save(update_fields=["last_seq", "last_hash", "updated_at"])

@@ -47,7 +47,12 @@ def insert(objs: Sequence[models.Model]) -> None:
     columns = ", ".join(
         connection.ops.quote_name(c) for c in [meta.pk.column] + [f.column for f in fields]
     )
-    ids = _allocate(meta.db_table, meta.pk.column, len(objs))
+    # Rows whose key is another row's (a one-to-one primary key) bring their own.
+    ids = (
+        [obj.pk for obj in objs]
+        if all(obj.pk is not None for obj in objs)
+        else _allocate(meta.db_table, meta.pk.column, len(objs))
+    )
     for obj, pk in zip(objs, ids, strict=True):
         obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
         obj.pk = pk
@@ -78,3 +83,28 @@ def _allocate(table: str, column: str, count: int) -> list[int]:
             sequence = _sequences[table] = cursor.fetchone()[0]
         cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [sequence, count])
         return [row[0] for row in cursor.fetchall()]
+
+
+def insert_rows(
+    model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Insert plain value rows (attnames ``names``) whose ids nobody needs back:
+    link rows such as idempotency or blocking keys. The table numbers them."""
+    if not rows:
+        return
+    meta = model._meta
+    table = connection.ops.quote_name(meta.db_table)
+    fields = [meta.get_field(name) for name in names]
+    columns = ", ".join(
+        connection.ops.quote_name(f.column) for f in fields if isinstance(f, models.Field)
+    )
+    if connection.vendor == "postgresql":
+        raw = connection.connection
+        assert raw is not None
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join(["%s"] * len(names))
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)  # noqa: S608

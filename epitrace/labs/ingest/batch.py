@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from epitrace.cases.choices import CaseStatus, Classification
 from epitrace.cases.models import Case
-from epitrace.core.bulkinsert import insert
+from epitrace.core.bulkinsert import insert, insert_rows
 from epitrace.diseases.models import Interpretation
 from epitrace.labs.choices import MessageState, ResultStatus
 from epitrace.labs.ingest.normalise import status_of
@@ -47,8 +47,8 @@ from epitrace.labs.ingest.report import LabReport
 from epitrace.labs.models import IngestKey, LabResult, RawMessage
 from epitrace.people.linkage import model as fs
 from epitrace.people.matching import BatchMatcher, Match, propose
-from epitrace.people.matchkeys import key_rows
-from epitrace.people.models import ContactPoint, Person, PersonIdentifier
+from epitrace.people.matchkeys import keys_of
+from epitrace.people.models import ContactPoint, Person, PersonIdentifier, PersonMatchKey
 
 # A lab result in memory: ("db", pk) for a stored one, ("new", id()) otherwise.
 Token = tuple[str, int]
@@ -69,7 +69,7 @@ class BatchWriter:
         self.identifiers: list[PersonIdentifier] = []
         self.points: list[ContactPoint] = []
         self.raws: list[RawMessage] = []
-        self.ingest_keys: list[IngestKey] = []
+        self.ingest_keys: list[tuple[str, RawMessage]] = []
         self.new_cases: list[Case] = []
         self.changed_cases: dict[int, Case] = {}
         self.new_labs: list[LabResult] = []
@@ -206,7 +206,7 @@ class BatchWriter:
         raw = self._raw(entry, report, MessageState.PROCESSED)
         raw.jurisdiction_id = person.jurisdiction_id
         self.raws.append(raw)
-        self.ingest_keys.extend(IngestKey(key=k, raw_message=raw) for k in entry.keys)
+        self.ingest_keys.extend((key, raw) for key in entry.keys)
         for result in report.results:
             self._result(report, result, person, raw, written)
         entry.state, entry.raw, entry.written = MessageState.PROCESSED, raw, written
@@ -341,14 +341,22 @@ class BatchWriter:
     # --- the writes -----------------------------------------------------------------
     def _insert(self) -> None:
         insert(self.persons)
-        insert([row for person, record in self.match_keys for row in key_rows(person.pk, record)])
+        insert_rows(
+            PersonMatchKey,
+            ("person", "key"),
+            [
+                (person.pk, key)
+                for person, record in self.match_keys
+                for key in sorted(keys_of(record))
+            ],
+        )
         # Identifiers and contact points were checked against the database and
         # the batch: a clash now is a concurrent importer, and the batch falls
         # back to the per-message path.
         insert(self.identifiers)
         insert(self.points)
         insert(self.raws)
-        insert(self.ingest_keys)
+        insert_rows(IngestKey, ("key", "raw_message"), [(k, raw.pk) for k, raw in self.ingest_keys])
         insert(self.new_cases)
         if self.changed_cases:
             for case in self.changed_cases.values():
