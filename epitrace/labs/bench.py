@@ -30,6 +30,7 @@ from epitrace.jurisdictions.models import Town
 from epitrace.labs.ingest.files import import_files
 from epitrace.labs.ingest.formats import get_format
 from epitrace.labs.ingest.synthetic import MessageFactory, SyntheticPerson, batch_file
+from epitrace.labs.models import RawMessage
 from epitrace.lib.progress import Progress
 from epitrace.people.matchkeys import index_pending
 from epitrace.people.models import Person
@@ -63,11 +64,13 @@ def run(messages: int, persons: int, seed: int = 5) -> IngestFigures:
     fill_persons(MessageFactory(seed=seed, towns=towns, state=state), persons)
     _key_persons()
     # Another seed for the messages: the fill's own sequence would repeat the
-    # persons already stored (a second run fills nothing) and count them as new.
-    factory = MessageFactory(seed=seed + 7_919, towns=towns, state=state)
+    # persons already stored (a second run fills nothing) and count them as
+    # new; and one per run, or a second run would send the first's messages.
+    run_seed = seed + 7_919 + RawMessage.objects.count()
+    factory = MessageFactory(seed=run_seed, towns=towns, state=state)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bench.hl7"
-        planted = write_messages(path, factory, messages, seed)
+        planted = write_messages(path, factory, messages, run_seed)
         parse_rate = _parse_rate(path)
         started = time.monotonic()
         summary = import_files([path], actor=system_user(), source="bench")

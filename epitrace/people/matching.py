@@ -126,15 +126,15 @@ class BatchMatcher:
         }
         ids: set[int] = set()
         if wanted_keys:
-            for person_id, key in PersonMatchKey.objects.filter(key__in=wanted_keys).values_list(
-                "person_id", "key"
-            ):
+            for person_id, key in PersonMatchKey.objects.filter(
+                key__any=list(wanted_keys)
+            ).values_list("person_id", "key"):
                 self.known.by_key[key].add(person_id)
                 ids.add(person_id)
         if wanted_ids:
             values = {value for _, value in wanted_ids}
             for person_id, authority, value in PersonIdentifier.objects.filter(
-                value__in=values
+                value__any=list(values)
             ).values_list("person_id", "authority", "value"):
                 if (authority, value) in wanted_ids:
                     self.known.by_identifier[(authority, value)].add(person_id)
@@ -145,15 +145,17 @@ class BatchMatcher:
     def _fetch(self, ids: set[int]) -> None:
         if not ids:
             return
-        people = Person.objects.filter(pk__in=ids, purged_at__isnull=True).filter(not_absorbed_q())
+        people = Person.objects.filter(pk__any=list(ids), purged_at__isnull=True).filter(
+            not_absorbed_q()
+        )
         phones: dict[int, list[str]] = defaultdict(list)
         for person_id, value in ContactPoint.objects.filter(
-            person_id__in=ids, kind="phone"
+            person_id__any=list(ids), kind="phone"
         ).values_list("person_id", "value"):
             phones[person_id].append(value)
         identifiers: dict[int, list[tuple[str, str]]] = defaultdict(list)
         for person_id, authority, value in PersonIdentifier.objects.filter(
-            person_id__in=ids
+            person_id__any=list(ids)
         ).values_list("person_id", "authority", "value"):
             identifiers[person_id].append((authority, value))
         for person in people:

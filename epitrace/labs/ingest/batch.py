@@ -93,7 +93,7 @@ class BatchWriter:
 
     def _duplicates(self, accepted: list[Entry]) -> None:
         wanted = [key for e in accepted for key in e.keys]
-        known = set(IngestKey.objects.filter(key__in=wanted).values_list("key", flat=True))
+        known = set(IngestKey.objects.filter(key__any=wanted).values_list("key", flat=True))
         for entry in accepted:
             if any(key in known for key in entry.keys):
                 entry.state = MessageState.DUPLICATE
@@ -107,7 +107,7 @@ class BatchWriter:
         digests = {e.digest for e in rejected}
         if digests:
             for raw in RawMessage.objects.filter(
-                sha256__in=digests, state=MessageState.REJECTED
+                sha256__any=list(digests), state=MessageState.REJECTED
             ).order_by("received_at", "id"):
                 stored[raw.sha256] = raw
         for entry in rejected:
@@ -144,25 +144,27 @@ class BatchWriter:
         self.id_triples: set[tuple[str, str, str]] = set()
         self.id_pairs: set[tuple[str, str]] = set()
         for authority, type_code, value in PersonIdentifier.objects.filter(
-            value__in=values
+            value__any=list(values)
         ).values_list("authority", "type_code", "value"):
             self.id_triples.add((authority, type_code, value))
             self.id_pairs.add((authority, value))
         self.held_points: set[tuple[int, str, str]] = set(
-            ContactPoint.objects.filter(person_id__in=ids).values_list("person_id", "kind", "value")
+            ContactPoint.objects.filter(person_id__any=ids).values_list(
+                "person_id", "kind", "value"
+            )
         )
         # Cases per (person, disease), oldest episode first; keyed by the
         # Person object the matcher hands out (one object per person).
         self.cases: dict[tuple[int, int], list[Case]] = defaultdict(list)
         case_ids = []
-        for case in Case.objects.filter(person_id__in=ids).order_by("episode"):
+        for case in Case.objects.filter(person_id__any=ids).order_by("episode"):
             self.cases[(id(stored[case.person_id]), case.disease_id)].append(case)
             case_ids.append(case.pk)
         self.positives: dict[int, set[Token]] = defaultdict(set)
         self.case_of_lab: dict[Token, int] = {}
         by_pk = {c.pk: c for group in self.cases.values() for c in group}
         for case_id, lab_id in (
-            LabResult.objects.filter(case_id__in=case_ids, interpretation=Interpretation.POSITIVE)
+            LabResult.objects.filter(case_id__any=case_ids, interpretation=Interpretation.POSITIVE)
             .exclude(status=ResultStatus.CANCELLED)
             .values_list("case_id", "pk")
         ):
@@ -179,7 +181,7 @@ class BatchWriter:
         }
         if accessions and ids:
             for lab in LabResult.objects.filter(
-                person_id__in=ids, accession__in=accessions
+                person_id__any=ids, accession__any=list(accessions)
             ).order_by("id"):
                 self.earlier[_lab_key(id(stored[lab.person_id]), lab)] = lab
 
