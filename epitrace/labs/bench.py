@@ -27,6 +27,7 @@ from django.db import connection, transaction
 
 from epitrace.accounts.scope import system_user
 from epitrace.jurisdictions.models import Town
+from epitrace.labs.ingest import reading
 from epitrace.labs.ingest.files import import_files
 from epitrace.labs.ingest.formats import get_format
 from epitrace.labs.ingest.synthetic import MessageFactory, SyntheticPerson, batch_file
@@ -234,6 +235,7 @@ def _copy_rate(path: Path) -> float:
 
 
 def _peak_rss_mb() -> float:
+    """The largest resident memory of the bench and of its parsing workers."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, children) / 1024  # Linux reports kilobytes
+    return max(own, children, reading.worker_peak_kb) / 1024  # Linux reports kilobytes

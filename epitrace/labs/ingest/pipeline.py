@@ -26,6 +26,7 @@ from epitrace.cases.priority import recompute_priority
 from epitrace.labs.choices import MessageState
 from epitrace.labs.feeds.arrivals import record_arrival
 from epitrace.labs.ingest.batch import BatchWriter
+from epitrace.labs.ingest.chains import link_new_cases
 from epitrace.labs.ingest.formats import Format
 from epitrace.labs.ingest.reading import Entry, batches, default_workers, read_ahead, read_item
 from epitrace.labs.ingest.records import RecordWriter, Written
@@ -176,6 +177,11 @@ class Pipeline:
             record_bulk(self.actor, "create", created, reason="lab import")
         if updated:
             record_bulk(self.actor, "update", updated, reason="lab import")
+        linked = link_new_cases(created)
+        if linked:
+            record_bulk(
+                self.actor, "update", linked, reason="lab import: the contact became a case"
+            )
         recompute_priority(c.pk for c in created + updated)
 
     def process(

@@ -157,6 +157,23 @@ def read_ahead(
         while pending:
             done, future = pending.popleft()
             yield done, future.result()
+        _note_peaks(pool)
+
+
+# Largest resident memory (kB) any parsing worker reached, for ``bench ingest``.
+worker_peak_kb = 0
+
+
+def _note_peaks(pool: ProcessPoolExecutor) -> None:
+    global worker_peak_kb
+    for pid in list(getattr(pool, "_processes", None) or {}):
+        try:
+            status = open(f"/proc/{pid}/status", encoding="ascii").read()  # noqa: SIM115
+        except OSError:
+            continue  # not Linux, or already gone
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                worker_peak_kb = max(worker_peak_kb, int(line.split()[1]))
 
 
 def _setup() -> None:
