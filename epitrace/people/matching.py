@@ -247,8 +247,14 @@ def importer_model() -> fs.Model:
     return stored.default().for_population(Person.objects.filter(purged_at__isnull=True).count())
 
 
-def propose(person_id: int, match: Match, batch: BatchMatcher | None = None) -> int:
-    """Queue the grey-zone candidates of a report that became ``person_id``."""
+def propose(
+    person_id: int,
+    match: Match,
+    batch: BatchMatcher | None = None,
+    source: str = DuplicateSource.IMPORT,
+) -> int:
+    """Queue the grey-zone candidates of a record that became ``person_id``
+    (``source``: where it came in, for the queue)."""
     queued = 0
     for candidate in match.review:
         other = batch.resolve(candidate) if batch else candidate.person_id
@@ -259,7 +265,7 @@ def propose(person_id: int, match: Match, batch: BatchMatcher | None = None) -> 
             other,
             round(candidate.probability, 6),
             asdict(candidate.explanation),
-            DuplicateSource.IMPORT,
+            source,
         )
         queued += found is not None
     return queued
