@@ -78,6 +78,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
         "accounts.manage_users",
         "access.break_glass",
         "audit.view_audit",
+        "letters.change_template",
     },
     Role.USER_ADMIN: frozenset({"accounts.manage_users"}),
     # Referral-only roles: they reach no case or person record directly.
