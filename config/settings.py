@@ -368,6 +368,8 @@ LOGGING = {
         "huey": {"level": "INFO"},
         # Failures and lockouts are warnings; every successful sign-in is not news.
         "axes": {"level": "WARNING"},
+        # PDF letters: font subsetting logs every glyph at INFO.
+        "fontTools": {"level": "WARNING"},
     },
 }
 

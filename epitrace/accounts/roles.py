@@ -53,11 +53,17 @@ _ALL = _caps(("view", "add", "change", "delete"))
 _ACCESS = frozenset({"access.share", "access.transfer"})
 # Merging two persons mixes their health records if it is wrong: supervisors and up.
 _MERGE = frozenset({"people.merge_person"})
+# Disease profiles hold the rules every jurisdiction follows (held at the state to change).
+_PROFILES = frozenset({"diseases.change_profile"})
 
 CAPABILITIES: dict[str, frozenset[str]] = {
     Role.TRACER: _WORK,
     Role.SUPERVISOR: _WORK | _ACCESS | _MERGE | {"workqueues.assign"},
-    Role.EPIDEMIOLOGIST: _WORK | _ACCESS | _MERGE | {"reports.export", "access.break_glass"},
+    Role.EPIDEMIOLOGIST: _WORK
+    | _ACCESS
+    | _MERGE
+    | _PROFILES
+    | {"reports.export", "access.break_glass"},
     Role.LHD_DIRECTOR: _WORK
     | _ACCESS
     | _MERGE
@@ -65,12 +71,14 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     Role.STATE_ADMIN: _ALL
     | _ACCESS
     | _MERGE
+    | _PROFILES
     | {
         "reports.export",
         "workqueues.assign",
         "accounts.manage_users",
         "access.break_glass",
         "audit.view_audit",
+        "letters.change_template",
     },
     Role.USER_ADMIN: frozenset({"accounts.manage_users"}),
     # Referral-only roles: they reach no case or person record directly.

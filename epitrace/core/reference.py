@@ -16,8 +16,10 @@ def ensure_reference_data() -> None:
     from epitrace.accounts.models import User
     from epitrace.diseases.reference import load_reference
     from epitrace.jurisdictions.models import Jurisdiction
+    from epitrace.letters.defaults import install_defaults
 
     load_reference(global_apps)
+    install_defaults(global_apps)
     if not Jurisdiction.objects.filter(parent__isnull=True).exists():
         Jurisdiction(
             code="state",

@@ -66,6 +66,14 @@ class DiseaseProfile(models.Model):
     effective_to = models.DateField(null=True, blank=True)
     source = models.TextField(blank=True, help_text=_("Guidance the parameters come from."))
     parameters = models.JSONField(default=dict)
+    based_on = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The version this one was copied from."),
+    )
     tests = models.JSONField(
         default=list, help_text=_("LOINC codes reporting the disease, with their test class.")
     )

@@ -83,6 +83,11 @@ class Navigation:
         return self.grants("accounts.manage_users")
 
     @property
+    def shows_letter_templates(self) -> bool:
+        # The wording is the state's: only a state membership edits it (letters/access.py).
+        return self._at_state("letters.change_template")
+
+    @property
     def shows_break_glass(self) -> bool:
         return self.grants("access.break_glass")
 
