@@ -23,3 +23,4 @@ class Action(models.TextChoices):
     EXPORT = "export", _("Export")
     PURGE = "purge", _("Purge")
     MERGE = "merge", _("Merge")
+    UNMERGE = "unmerge", _("Unmerge")

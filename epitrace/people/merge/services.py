@@ -481,11 +481,10 @@ def _restore_pair(merge: PersonMerge) -> None:
 
 
 def _audit_unmerge(merge: PersonMerge, acting_user: Any, request: Any, kept: list[str]) -> None:
-    # The audit vocabulary has no "unmerge": a merge event whose operation says so.
     common = {"operation": "unmerge", "merge_id": merge.pk, "kept_edited_fields": kept}
     for person, other in ((merge.survivor, merge.merged), (merge.merged, merge.survivor)):
         record(
-            Action.MERGE,
+            Action.UNMERGE,
             actor=acting_user,
             obj=person,
             request=request,
