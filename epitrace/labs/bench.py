@@ -26,6 +26,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from epitrace.accounts.scope import system_user
+from epitrace.core.bulkinsert import insert_rows
 from epitrace.jurisdictions.models import Town
 from epitrace.labs.ingest import reading
 from epitrace.labs.ingest.files import import_files
@@ -33,8 +34,8 @@ from epitrace.labs.ingest.formats import get_format
 from epitrace.labs.ingest.synthetic import MessageFactory, SyntheticPerson, batch_file
 from epitrace.labs.models import RawMessage
 from epitrace.lib.progress import Progress
-from epitrace.people.matchkeys import index_pending
-from epitrace.people.models import Person
+from epitrace.people.matchkeys import index_pending, keys_of, record_of_row
+from epitrace.people.models import Person, PersonMatchKey
 from epitrace.seed.services import ensure_demo_jurisdictions
 from epitrace.seed.writer import BulkWriter
 
@@ -122,12 +123,18 @@ def fill_persons(factory: MessageFactory, wanted: int) -> None:
     progress = Progress(missing, "adding persons")
     now = dt.datetime.now(dt.UTC)
     for start in range(0, missing, FILL_BATCH):
-        rows = []
+        rows: list[dict[str, Any]] = []
+        keys: list[tuple[int, str]] = []
         for offset in range(min(FILL_BATCH, missing - start)):
             person = factory.person()
-            rows.append(_person_row(next_id + start + offset, person, jurisdictions, root, now))
+            pk = next_id + start + offset
+            rows.append(_person_row(pk, person, jurisdictions, root, now))
+            # Keyed as the importer keys the persons it creates (matchkeys.py).
+            record = record_of_row(pk, person.given, person.family, person.birth)
+            keys.extend((pk, key) for key in sorted(keys_of(record)))
         with transaction.atomic():
             writer.write(Person, rows)
+            insert_rows(PersonMatchKey, ("person", "key"), keys)
         progress.advance(len(rows))
     progress.finish()
     writer.reset_sequences([Person])
@@ -141,7 +148,7 @@ def _person_row(
         "family_name": p.family, "birth_date": p.birth, "sex": p.sex, "street": p.street,
         "city": p.city, "state": p.state, "postcode": p.postcode, "preferred_language": "en",
         "address_status": "resolved" if p.city in jurisdictions else "unknown",
-        "jurisdiction_id": jurisdictions.get(p.city, root),
+        "jurisdiction_id": jurisdictions.get(p.city, root), "match_keyed": True,
     }  # fmt: skip
 
 

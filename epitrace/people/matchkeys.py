@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator
 
 from django.db import transaction
 
+from epitrace.core.bulkinsert import insert_rows
 from epitrace.lib.progress import Progress
 from epitrace.people.linkage.record import Record, build
 from epitrace.people.models import Person, PersonMatchKey
@@ -77,12 +78,13 @@ def _index_chunk() -> int:
     if not rows:
         return 0
     ids = [row[0] for row in rows]
-    PersonMatchKey.objects.filter(person_id__in=ids).delete()
-    PersonMatchKey.objects.bulk_create(_rows(rows), batch_size=CHUNK * 3, ignore_conflicts=True)
-    Person.objects.filter(pk__in=ids).update(match_keyed=True)
+    PersonMatchKey.objects.filter(person_id__any=ids).delete()
+    insert_rows(PersonMatchKey, ("person", "key"), list(_rows(rows)))
+    Person.objects.filter(pk__any=ids).update(match_keyed=True)
     return len(rows)
 
 
-def _rows(rows: Iterable[tuple[int, str, str, object]]) -> Iterator[PersonMatchKey]:
+def _rows(rows: Iterable[tuple[int, str, str, object]]) -> Iterator[tuple[int, str]]:
     for pk, given, family, birth in rows:
-        yield from key_rows(pk, record_of_row(pk, given, family, birth))
+        record = record_of_row(pk, given, family, birth)
+        yield from ((pk, key) for key in sorted(keys_of(record)))
