@@ -18,14 +18,12 @@ path (exactly once, a refused value rejects one message) hold unchanged.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 from django.utils import timezone
 
-from epitrace.cases.choices import CaseStatus, Classification
 from epitrace.cases.models import Case
 from epitrace.core.bulkinsert import insert, insert_rows
 from epitrace.diseases.models import Interpretation
@@ -33,14 +31,15 @@ from epitrace.labs.choices import MessageState, ResultStatus
 from epitrace.labs.ingest.normalise import status_of
 from epitrace.labs.ingest.reading import Entry
 from epitrace.labs.ingest.records import (
-    RANK,
     REPLACING,
     RecordWriter,
     Written,
     contact_points_of,
     identifiers_of,
     local_day,
+    new_case,
     new_person,
+    refresh_case,
     same_episode,
 )
 from epitrace.labs.ingest.report import LabReport
@@ -292,23 +291,8 @@ class BatchWriter:
             return latest
         if classification is None or lab.interpretation != Interpretation.POSITIVE:
             return None
-        params = profile.parameters if profile else {}
-        isolation = params.get("isolation_days_after_specimen_asymptomatic") or params.get(
-            "isolation_days_after_onset"
-        )
         episode = max((c.episode for c in group), default=0) + 1 if latest else 1
-        case = Case(
-            person=person,
-            disease_id=lab.disease_id,
-            profile=profile,
-            episode=episode,
-            classification=classification,
-            jurisdiction_id=person.jurisdiction_id,
-            report_date=timezone.localdate(),
-            specimen_date=day,
-            isolation_start=day if isolation else None,
-            isolation_end=day + dt.timedelta(days=int(isolation)) if isolation else None,
-        )
+        case = new_case(person, lab, profile, classification, day, episode)
         group.append(case)
         self.new_cases.append(case)
         lab.case = case
@@ -316,29 +300,8 @@ class BatchWriter:
         return None
 
     def _refresh_case(self, case: Case, lab: LabResult) -> bool:
-        day = local_day(lab.specimen_collected_at)
-        classification = (
-            self.writer._classification(self.writer._profile(case.disease_id, day), lab)
-            if lab.interpretation == Interpretation.POSITIVE
-            else None
-        )
         positives = bool(self.positives.get(id(case)))
-        changed = False
-        if classification and RANK.get(classification, 0) > RANK.get(case.classification, 0):
-            case.classification, changed = classification, True
-        if (
-            not positives
-            and case.status == CaseStatus.OPEN
-            and case.classification != Classification.NOT_A_CASE
-        ):
-            case.classification = Classification.NOT_A_CASE
-            case.status, case.closed_at, changed = CaseStatus.CLOSED, timezone.now(), True
-        elif positives and case.classification == Classification.NOT_A_CASE:
-            case.classification = classification or Classification.CONFIRMED
-            case.status, case.closed_at, changed = CaseStatus.OPEN, None, True
-        if positives and (case.specimen_date is None or day < case.specimen_date):
-            case.specimen_date, changed = day, True
-        return changed
+        return refresh_case(case, self.writer.positive_class(case, lab), positives, lab)
 
     # --- the writes -----------------------------------------------------------------
     def _insert(self) -> None:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from epitrace.cases.choices import CaseStatus, Classification
 from epitrace.cases.models import Case
 from epitrace.diseases.models import DiseaseProfile, Interpretation
+from epitrace.diseases.rules import isolation_end
 from epitrace.jurisdictions.services import AddressResolver
 from epitrace.labs.choices import ResultStatus
 from epitrace.labs.ingest.normalise import CodeTables, aware, status_of, test_class_of
@@ -224,34 +225,22 @@ class RecordWriter:
 
     def _refresh_case(self, case: Case, lab: LabResult) -> bool:
         """Re-derive the case from its results; True when something changed."""
-        day = local_day(lab.specimen_collected_at)
-        classification = (
-            self._classification(self._profile(case.disease_id, day), lab)
-            if lab.interpretation == Interpretation.POSITIVE
-            else None
+        positives = (
+            case.lab_results.filter(interpretation=Interpretation.POSITIVE)
+            .exclude(status=ResultStatus.CANCELLED)
+            .exists()
         )
-        positives = case.lab_results.filter(interpretation=Interpretation.POSITIVE).exclude(
-            status=ResultStatus.CANCELLED
-        )
-        changed = False
-        if classification and RANK.get(classification, 0) > RANK.get(case.classification, 0):
-            case.classification, changed = classification, True
-        if (
-            not positives.exists()
-            and case.status == CaseStatus.OPEN
-            and case.classification != Classification.NOT_A_CASE
-        ):
-            # Its only positive was corrected or cancelled: not a case after all.
-            case.classification = Classification.NOT_A_CASE
-            case.status, case.closed_at, changed = CaseStatus.CLOSED, timezone.now(), True
-        elif positives.exists() and case.classification == Classification.NOT_A_CASE:
-            case.classification = classification or Classification.CONFIRMED
-            case.status, case.closed_at, changed = CaseStatus.OPEN, None, True
-        if positives.exists() and (case.specimen_date is None or day < case.specimen_date):
-            case.specimen_date, changed = day, True
+        changed = refresh_case(case, self.positive_class(case, lab), positives, lab)
         if changed:
             case.save()
         return changed
+
+    def positive_class(self, case: Case, lab: LabResult) -> str | None:
+        """The classification ``lab`` argues for ``case`` (None for a non-positive)."""
+        if lab.interpretation != Interpretation.POSITIVE:
+            return None
+        day = local_day(lab.specimen_collected_at)
+        return self._classification(self._profile(case.disease_id, day), lab)
 
     def _open_case(
         self,
@@ -262,10 +251,6 @@ class RecordWriter:
         day: dt.date,
         latest: Case | None,
     ) -> Case:
-        params = profile.parameters if profile else {}
-        isolation = params.get("isolation_days_after_specimen_asymptomatic") or params.get(
-            "isolation_days_after_onset"
-        )
         episode = (
             (
                 Case.objects.restrict(self.actor, "view")
@@ -277,18 +262,9 @@ class RecordWriter:
             if latest
             else 1
         )
-        return Case.objects.create(
-            person=person,
-            disease_id=lab.disease_id,
-            profile=profile,
-            episode=episode,
-            classification=classification,
-            jurisdiction_id=person.jurisdiction_id,
-            report_date=timezone.localdate(),
-            specimen_date=day,
-            isolation_start=day if isolation else None,
-            isolation_end=day + dt.timedelta(days=int(isolation)) if isolation else None,
-        )
+        case = new_case(person, lab, profile, classification, day, episode)
+        case.save()
+        return case
 
     def _profile(self, disease_id: int, day: dt.date) -> DiseaseProfile | None:
         if disease_id not in self.profiles:
@@ -304,6 +280,58 @@ class RecordWriter:
 
 
 REPLACING = {ResultStatus.CORRECTED, ResultStatus.CANCELLED}
+
+
+def new_case(
+    person: Person,
+    lab: LabResult,
+    profile: DiseaseProfile | None,
+    classification: str,
+    day: dt.date,
+    episode: int,
+) -> Case:
+    """The case a first positive opens, not saved yet: isolation from the
+    specimen date by the profile's rules (the interview adds the onset)."""
+    assert lab.disease_id is not None  # only a profiled test opens a case
+    end = isolation_end(profile, specimen=day) if profile is not None else None
+    return Case(
+        person=person,
+        disease_id=lab.disease_id,
+        profile=profile,
+        episode=episode,
+        classification=classification,
+        jurisdiction_id=person.jurisdiction_id,
+        report_date=timezone.localdate(),
+        specimen_date=day,
+        isolation_start=day if end else None,
+        isolation_end=end,
+    )
+
+
+def refresh_case(case: Case, classification: str | None, positives: bool, lab: LabResult) -> bool:
+    """Re-derive ``case`` after ``lab`` joined it; True when something changed.
+
+    ``classification`` is what the lab argues for (None for a non-positive),
+    ``positives`` whether the case still has a positive, uncancelled result.
+    """
+    day = local_day(lab.specimen_collected_at)
+    changed = False
+    if classification and RANK.get(classification, 0) > RANK.get(case.classification, 0):
+        case.classification, changed = classification, True
+    if (
+        not positives
+        and case.status == CaseStatus.OPEN
+        and case.classification != Classification.NOT_A_CASE
+    ):
+        # Its only positive was corrected or cancelled: not a case after all.
+        case.classification = Classification.NOT_A_CASE
+        case.status, case.closed_at, changed = CaseStatus.CLOSED, timezone.now(), True
+    elif positives and case.classification == Classification.NOT_A_CASE:
+        case.classification = classification or Classification.CONFIRMED
+        case.status, case.closed_at, changed = CaseStatus.OPEN, None, True
+    if positives and (case.specimen_date is None or day < case.specimen_date):
+        case.specimen_date, changed = day, True
+    return changed
 
 
 def new_person(patient: Patient, resolver: AddressResolver) -> Person:
