@@ -9,7 +9,9 @@ surviving a different kind of error:
 - birth date + sound of the given name (family name changed by marriage, or
   misspelt beyond its sound);
 - both name sounds, sorted, + birth year (day and month exchanged or
-  mistyped; names swapped).
+  mistyped; names swapped);
+- each phone + sound of the family name (a contact entered without a birth
+  date).
 
 A report is compared only with persons sharing one of its keys. Keys are
 derived data: a person whose name or birth date changed is re-keyed before
@@ -18,25 +20,28 @@ the next match (``Person.save`` clears ``match_keyed``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 
 from django.db import transaction
 
 from epitrace.core.bulkinsert import insert_rows
 from epitrace.lib.progress import Progress
+from epitrace.people.choices import ContactKind
 from epitrace.people.linkage.record import Record, build
-from epitrace.people.models import Person, PersonMatchKey
+from epitrace.people.models import ContactPoint, Person, PersonMatchKey
 
 CHUNK = 5_000
 KEYED_FIELDS = ("pk", "given_name", "family_name", "birth_date")
 
 
 def keys_of(record: Record) -> set[str]:
-    """The blocking keys of one record (none without a birth date)."""
+    """The blocking keys of one record."""
+    keys = {phone_key(phone, record) for phone in record.phones} - {""}
     birth = record.birth
     if not birth:
-        return set()
-    keys = set()
+        return keys
     sounds = [name.sound for name in (record.given, record.family) if name.sound]
     for sound in sounds:
         keys.add(f"d{birth}{sound}")
@@ -46,8 +51,20 @@ def keys_of(record: Record) -> set[str]:
     return {key[:48] for key in keys}
 
 
-def record_of_row(pk: int, given: str, family: str, birth: object) -> Record:
-    return build(str(pk), given_name=given, family_name=family, birth_date=birth)  # type: ignore[arg-type]
+def phone_key(phone: str, record: Record) -> str:
+    """Phone + family name sound: finds a contact entered without a birth date
+    (households share both, so these candidates are scored like any other)."""
+    sound = record.family.sound or record.given.sound
+    return f"p{phone}{sound}"[:48] if phone and sound else ""
+
+
+def record_of_row(
+    pk: int, given: str, family: str, birth: object, phones: Sequence[str] = ()
+) -> Record:
+    born = birth if isinstance(birth, (dt.date, str)) else None
+    return build(
+        str(pk), given_name=given, family_name=family, birth_date=born, phones=list(phones)
+    )
 
 
 def key_rows(person_id: int, record: Record) -> list[PersonMatchKey]:
@@ -78,13 +95,20 @@ def _index_chunk() -> int:
     if not rows:
         return 0
     ids = [row[0] for row in rows]
+    phones: dict[int, list[str]] = defaultdict(list)
+    for person_id, value in ContactPoint.objects.filter(
+        person_id__any=ids, kind=ContactKind.PHONE
+    ).values_list("person_id", "value"):
+        phones[person_id].append(value)
     PersonMatchKey.objects.filter(person_id__any=ids).delete()
-    insert_rows(PersonMatchKey, ("person", "key"), list(_rows(rows)))
+    insert_rows(PersonMatchKey, ("person", "key"), list(_rows(rows, phones)))
     Person.objects.filter(pk__any=ids).update(match_keyed=True)
     return len(rows)
 
 
-def _rows(rows: Iterable[tuple[int, str, str, object]]) -> Iterator[tuple[int, str]]:
+def _rows(
+    rows: Iterable[tuple[int, str, str, object]], phones: dict[int, list[str]]
+) -> Iterator[tuple[int, str]]:
     for pk, given, family, birth in rows:
-        record = record_of_row(pk, given, family, birth)
+        record = record_of_row(pk, given, family, birth, phones.get(pk, ()))
         yield from ((pk, key) for key in sorted(keys_of(record)))

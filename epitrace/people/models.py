@@ -176,6 +176,12 @@ class ContactPoint(TimeStampedModel):
     def __str__(self) -> str:
         return self.value
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        if self.kind == ContactKind.PHONE:
+            # Phones are blocking keys: the person is re-keyed before the next match.
+            Person.objects.filter(pk=self.person_id).update(match_keyed=False)
+
     @classmethod
     def scope_q(cls, ids: Set[int]) -> Q:
         return Q(person__in=Person.objects.filter(Person.scope_q(ids)).values("pk"))

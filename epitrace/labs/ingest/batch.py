@@ -44,9 +44,12 @@ from epitrace.labs.ingest.records import (
 )
 from epitrace.labs.ingest.report import LabReport
 from epitrace.labs.models import IngestKey, LabResult, RawMessage
+from epitrace.people.choices import ContactKind
 from epitrace.people.linkage import model as fs
+from epitrace.people.linkage import text
+from epitrace.people.linkage.record import Record
 from epitrace.people.matching import BatchMatcher, Match, propose
-from epitrace.people.matchkeys import keys_of
+from epitrace.people.matchkeys import keys_of, phone_key
 from epitrace.people.models import ContactPoint, Person, PersonIdentifier, PersonMatchKey
 
 # A lab result in memory: ("db", pk) for a stored one, ("new", id()) otherwise.
@@ -75,6 +78,9 @@ class BatchWriter:
         self.replaced_labs: dict[int, LabResult] = {}
         self.proposals: list[tuple[Person, Match, BatchMatcher]] = []
         self.match_keys: list[tuple[Person, Any]] = []
+        # New phones of persons matched in the batch (stored or created earlier in it).
+        self.phone_keys: dict[tuple[int, str], Person] = {}
+        self.created_records: dict[int, Record] = {}
 
     # --- the batch -----------------------------------------------------------
     def write(self, entries: Sequence[Entry]) -> None:
@@ -199,11 +205,15 @@ class BatchWriter:
             matcher.add(person, patient, record)
             self.persons.append(person)
             self.match_keys.append((person, record))
+            self.created_records[id(person)] = record
             written.person_created = True
             if match.review:
                 self.proposals.append((person, match, matcher))
         written.persons.append(person)
         self._enrich(person, patient, report.sending_facility, new=written.person_created)
+        if written.person_matched:  # a known person's new phones are blocking keys too
+            stored = matcher.known.records.get(person.pk) if person.pk else None
+            self._key_new_phones(person, stored or self.created_records.get(id(person)))
         raw = self._raw(entry, report, MessageState.PROCESSED)
         raw.jurisdiction_id = person.jurisdiction_id
         self.raws.append(raw)
@@ -234,6 +244,15 @@ class BatchWriter:
                 continue
             self.held_points.add(held)
             self.points.append(ContactPoint(person=person, kind=kind, value=value, rank=rank))
+
+    def _key_new_phones(self, person: Person, record: Record | None) -> None:
+        if record is None:
+            return
+        for point in self.points:
+            if point.person is person and point.kind == ContactKind.PHONE:
+                key = phone_key(text.phone_key(point.value), record)
+                if key:
+                    self.phone_keys[(id(person), key)] = person
 
     def _result(
         self, report: LabReport, result: Any, person: Person, raw: RawMessage, written: Written
@@ -306,15 +325,9 @@ class BatchWriter:
     # --- the writes -----------------------------------------------------------------
     def _insert(self) -> None:
         insert(self.persons)
-        insert_rows(
-            PersonMatchKey,
-            ("person", "key"),
-            [
-                (person.pk, key)
-                for person, record in self.match_keys
-                for key in sorted(keys_of(record))
-            ],
-        )
+        keys = {(p.pk, key) for p, record in self.match_keys for key in keys_of(record)}
+        keys |= {(p.pk, key) for (_, key), p in self.phone_keys.items()}
+        insert_rows(PersonMatchKey, ("person", "key"), sorted(keys))
         # Identifiers and contact points were checked against the database and
         # the batch: a clash now is a concurrent importer, and the batch falls
         # back to the per-message path.

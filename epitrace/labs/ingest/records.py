@@ -26,9 +26,10 @@ from epitrace.labs.ingest.report import LabReport, Patient, Result
 from epitrace.labs.models import LabResult, RawMessage
 from epitrace.lib.usstates import usps_code
 from epitrace.people.choices import ContactKind, Sex
+from epitrace.people.linkage import text
 from epitrace.people.linkage.record import from_patient
 from epitrace.people.matching import PersonMatcher, propose
-from epitrace.people.matchkeys import key_rows
+from epitrace.people.matchkeys import key_rows, phone_key, record_of_row
 from epitrace.people.models import ContactPoint, Person, PersonIdentifier, PersonMatchKey
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
@@ -111,10 +112,24 @@ class RecordWriter:
                 PersonIdentifier.objects.create(
                     person=person, authority=authority, type_code=type_code, value=value
                 )
-        for rank, (kind, value) in enumerate(points, start=1):
-            ContactPoint.objects.get_or_create(
-                person=person, kind=kind, value=value, defaults={"rank": rank}
-            )
+        held = set(ContactPoint.objects.filter(person=person).values_list("kind", "value"))
+        added = [
+            ContactPoint(person=person, kind=kind, value=value, rank=rank)
+            for rank, (kind, value) in enumerate(points, start=1)
+            if (kind, value) not in held
+        ]
+        ContactPoint.objects.bulk_create(added)
+        # New phones are blocking keys of the person, as the batch path keys them.
+        record = record_of_row(person.pk, person.given_name, person.family_name, person.birth_date)
+        PersonMatchKey.objects.bulk_create(
+            [
+                PersonMatchKey(person=person, key=key)
+                for point in added
+                if point.kind == ContactKind.PHONE
+                and (key := phone_key(text.phone_key(point.value), record))
+            ],
+            ignore_conflicts=True,
+        )
 
     # --- results ---------------------------------------------------------------
     def store_results(

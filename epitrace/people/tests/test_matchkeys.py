@@ -60,3 +60,15 @@ def test_purged_and_unkeyable_persons_are_never_candidates() -> None:
     no_birth = f.PersonFactory.create(birth_date=None)
     index_pending()
     assert _keys(no_birth) == set()
+
+
+def test_a_contact_without_a_birth_date_is_found_by_phone_and_name() -> None:
+    known = f.PersonFactory.create(
+        given_name="Tomas", family_name="Brennan", birth_date=dt.date(1988, 6, 1), sex="M"
+    )
+    f.ContactPointFactory.create(person=known, kind="phone", value="+18605550177")
+    patient = Patient(given_name="Tomas", family_name="Brennan", phones=["(860) 555-0177"])
+    match = PersonMatcher().match(patient)
+    # Found as a candidate; without a birth date it is never matched outright.
+    assert match.person is None
+    assert [c.person_id for c in match.review] == [known.pk]

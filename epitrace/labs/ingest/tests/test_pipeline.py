@@ -188,7 +188,9 @@ def test_a_person_is_matched_by_identifier_or_by_exact_name_and_birth_date() -> 
     ingest(oru(factory, person(), positive=False))
     by_id = ingest(oru(factory, person(family="Alvarez-Ruiz"), positive=False))
     by_name = ingest(oru(factory, person(mrn="OTHER-9", family="ALVAREZ"), positive=False))
-    new = ingest(oru(factory, person(mrn="OTHER-10", birth=dt.date(1981, 5, 17)), positive=False))
+    typo = ingest(oru(factory, person(mrn="OTHER-10", birth=dt.date(1981, 5, 17)), positive=False))
+    assert typo.persons_matched == 1  # one digit of the year mistyped, all else the same
+    new = ingest(oru(factory, person(mrn="OTHER-11", birth=dt.date(1975, 2, 3)), positive=False))
     assert (by_id.persons_matched, by_name.persons_matched, new.persons_created) == (1, 1, 1)
     assert Person.objects.count() == 2
 
