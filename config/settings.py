@@ -44,7 +44,8 @@ if _secret is None:
 SECRET_KEY = _secret
 
 ALLOWED_HOSTS = envlist(
-    "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"]
+    "ALLOWED_HOSTS",
+    [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"],
 )
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ConfigurationError("ALLOWED_HOSTS is required in production")
@@ -66,6 +67,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     _db.setdefault("CONN_MAX_AGE", envint("DATABASE_CONN_MAX_AGE", 60))
+    # Short OLTP queries: compiling them (JIT) costs more than running them.
+    _db.setdefault("OPTIONS", {})["options"] = "-c jit=off"
     _db["CONN_HEALTH_CHECKS"] = True
 _db["ATOMIC_REQUESTS"] = False
 _db["TEST"] = {"NAME": envstr("EPITRACE_TEST_DATABASE_NAME") or None}
@@ -125,6 +128,7 @@ INSTALLED_APPS = [
     "epitrace.labs",
     "epitrace.queues",
     "epitrace.letters",
+    "epitrace.interviews",
     "epitrace.audit",
     "epitrace.seed",
     "epitrace.web",

@@ -33,6 +33,9 @@ _RECORDS = (
     "contacts.exposure",
     "labs.labresult",
     "labs.rawmessage",
+    "queues.workitem",
+    "interviews.interview",
+    "interviews.callattempt",
 )
 
 

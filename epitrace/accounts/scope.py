@@ -32,16 +32,23 @@ def _compute(user: Any, capability: str) -> frozenset[int]:
     from epitrace.accounts.models import Membership
     from epitrace.jurisdictions.models import Jurisdiction
 
-    roots = [
-        (jid, path)
-        for jid, path, role in Membership.objects.filter(
-            user=user, user__is_active=True
-        ).values_list("jurisdiction_id", "jurisdiction__path", "role")
-        if role_grants(role, capability)
-    ]
-    if not roots:
+    # Memberships and subtrees are read once per user object (a request), not
+    # once per capability: a page asks for a dozen capabilities.
+    rows = user.__dict__.get("_epitrace_membership_rows")
+    if rows is None:
+        rows = list(
+            Membership.objects.filter(user=user, user__is_active=True).values_list(
+                "jurisdiction_id", "jurisdiction__path", "role"
+            )
+        )
+        user.__dict__["_epitrace_membership_rows"] = rows
+    paths = frozenset(path for _, path, role in rows if role_grants(role, capability))
+    if not paths:
         return frozenset()
-    return Jurisdiction.objects.subtree_ids([path for _, path in roots])
+    subtrees = user.__dict__.setdefault("_epitrace_subtrees", {})
+    if paths not in subtrees:
+        subtrees[paths] = Jurisdiction.objects.subtree_ids(sorted(paths))
+    return frozenset(subtrees[paths])
 
 
 def _client_scope(client: Any, capability: str) -> frozenset[int]:
@@ -60,6 +67,8 @@ def has_capability(user: Any, capability: str) -> bool:
 def forget_scope(user: Any) -> None:
     """Drop the cached scope (after a membership change in the same request)."""
     user.__dict__.pop(_CACHE_ATTR, None)
+    user.__dict__.pop("_epitrace_membership_rows", None)
+    user.__dict__.pop("_epitrace_subtrees", None)
 
 
 def system_user() -> Any:

@@ -19,10 +19,12 @@ from django.utils import timezone
 from epitrace.accounts.scope import visible_jurisdiction_ids
 from epitrace.audit.services import record, snapshot
 from epitrace.cases.models import Case
+from epitrace.cases.priority import recompute_priority
 from epitrace.contacts.models import Exposure
 from epitrace.jurisdictions.models import BreakGlass, Jurisdiction, RecordShare, Transfer
 from epitrace.labs.models import LabResult
 from epitrace.people.models import Person
+from epitrace.queues.sync import sync_exposure_items
 
 MIN_REASON = 10
 
@@ -109,6 +111,9 @@ def do_transfer_person(
     moved = Case.objects.filter(person=person).update(jurisdiction=to, updated_at=timezone.now())
     LabResult.objects.filter(person=person).update(jurisdiction=to)
     Exposure.objects.filter(contact=person).update(jurisdiction=to, updated_at=timezone.now())
+    # Their work items follow the records to the new jurisdiction's queues.
+    recompute_priority(Case.objects.filter(person=person).values_list("pk", flat=True))
+    sync_exposure_items(Exposure.objects.filter(contact=person).values_list("pk", flat=True))
     transfer = Transfer.objects.create(
         person=person,
         from_jurisdiction_id=source,

@@ -184,7 +184,8 @@ class ContactPoint(TimeStampedModel):
 
     @classmethod
     def scope_q(cls, ids: Set[int]) -> Q:
-        return Q(person__in=Person.objects.filter(Person.scope_q(ids)).values("pk"))
+        # Correlated: checked for the rows at hand, not by listing every visible person.
+        return Q(Exists(Person.objects.filter(Person.scope_q(ids), pk=OuterRef("person_id"))))
 
 
 class PersonMatchKey(models.Model):
@@ -237,7 +238,8 @@ class PersonIdentifier(TimeStampedModel):
 
     @classmethod
     def scope_q(cls, ids: Set[int]) -> Q:
-        return Q(person__in=Person.objects.filter(Person.scope_q(ids)).values("pk"))
+        # Correlated: checked for the rows at hand, not by listing every visible person.
+        return Q(Exists(Person.objects.filter(Person.scope_q(ids), pk=OuterRef("person_id"))))
 
 
 # --- Possible duplicates and merges -------------------------------------------------

@@ -22,6 +22,7 @@ from django.utils import timezone
 from epitrace.audit.services import do_erase_payloads
 from epitrace.cases.models import Case
 from epitrace.contacts.models import Exposure
+from epitrace.interviews.services import erase_personal_data
 from epitrace.labs.models import LabResult, RawMessage
 from epitrace.people.models import ContactPoint, Person, PersonIdentifier
 
@@ -85,6 +86,7 @@ def _purge_batch(ids: list[int], cutoff: dt.date, acting_user: Any, summary: Pur
     now = timezone.now()
     summary.contact_points += ContactPoint.objects.filter(person_id__in=ids).delete()[0]
     summary.identifiers += PersonIdentifier.objects.filter(person_id__in=ids).delete()[0]
+    erase_personal_data(ids)  # interview drafts, answers and call notes
     messages = RawMessage.objects.filter(results__person_id__in=ids, purged_at__isnull=True)
     summary.raw_messages += RawMessage.objects.filter(pk__in=messages.values("pk")).update(
         content="", error="", purged_at=now

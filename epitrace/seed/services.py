@@ -21,9 +21,11 @@ from epitrace.jurisdictions.services import do_load_jurisdictions, read_jurisdic
 from epitrace.labs.models import LabResult
 from epitrace.lib.progress import Progress
 from epitrace.people.models import ContactPoint, Person, PersonIdentifier
+from epitrace.queues.models import WorkItem
 from epitrace.seed.accounts import DemoLogin, StaffSeeder
 from epitrace.seed.feed import send_demo_feed
 from epitrace.seed.generator import Generator
+from epitrace.seed.queue import queue_work
 from epitrace.seed.world import DATA, load_world
 from epitrace.seed.writer import BulkWriter
 
@@ -46,6 +48,7 @@ class SeedSummary:
     exposures: int = 0
     lab_results: int = 0
     users: int = 0
+    work_items: int = 0
     lab_messages: int = 0
     seconds: float = 0.0
     logins: list[DemoLogin] = field(default_factory=list)
@@ -61,6 +64,11 @@ def ensure_demo_jurisdictions() -> None:
         state_code=root.state_code,
         state_name=DEMO_STATE_NAME,
     )
+    # Fictional 555-01xx numbers, so the demo's letters have a number to give.
+    departments = Jurisdiction.objects.filter(phone="").order_by("path")
+    for number, jurisdiction in enumerate(departments, start=100):
+        jurisdiction.phone = f"+1860555{number:04d}"
+        jurisdiction.save(update_fields=["phone"])
 
 
 def featured_jurisdictions() -> tuple[Jurisdiction, Jurisdiction]:
@@ -121,6 +129,7 @@ def run_seed(
             writer.update(
                 Exposure, batch.exposure_updates, ["monitoring_status", "resulting_case_id"]
             )
+            summary.work_items += queue_work(batch, writer, generator.anchor_time)
         summary.cases += len(batch.cases)
         summary.persons += len(batch.persons)
         summary.exposures += len(batch.exposures)
@@ -130,6 +139,7 @@ def run_seed(
     if progress:
         progress.finish()
     writer.reset_sequences(list(TABLES.values()))
+    writer.analyze([*TABLES.values(), WorkItem])
     if demo_feed:
         summary.lab_messages = send_demo_feed(seed, anchor).received
     summary.seconds = round(time.monotonic() - started, 1)

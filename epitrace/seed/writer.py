@@ -86,6 +86,17 @@ class BulkWriter:
                 [tuple(map(_sqlite_value, v)) if not self.postgres else v for v in column_values],
             )
 
+    def analyze(self, model_list: Sequence[type[models.Model]]) -> None:
+        """Refresh the planner's statistics of these tables after a bulk load.
+
+        Until autovacuum's next analyze (or forever, where it is off), the
+        planner would take the tables for as small as they were before the
+        load and scan them whole where an index is the right path.
+        """
+        with connection.cursor() as cursor:
+            for model in model_list:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
     def reset_sequences(self, model_list: Sequence[type[models.Model]]) -> None:
         statements = connection.ops.sequence_reset_sql(no_style(), list(model_list))
         with connection.cursor() as cursor:

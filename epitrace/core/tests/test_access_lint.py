@@ -21,6 +21,9 @@ PERSONAL = (
     "Exposure",
     "LabResult",
     "RawMessage",
+    "WorkItem",
+    "Interview",
+    "CallAttempt",
 )
 _MODELS = "|".join(PERSONAL)
 FORBIDDEN = [

@@ -33,6 +33,7 @@ from epitrace.people.models import (
     PersonMerge,
     PossibleDuplicate,
 )
+from epitrace.queues.models import WorkItem
 from epitrace.testing import factories as f
 from epitrace.testing.personas import Personas
 
@@ -86,6 +87,9 @@ def lhd_a_records(personas: Personas) -> None:
     case = f.CaseFactory.create(pk=A_ID, person=person)
     f.LabResultFactory.create(pk=A_ID, person=person, case=case)
     f.ExposureFactory.create(pk=A_ID, case=case, contact=a.contact)
+    WorkItem.objects.create(
+        pk=A_ID, kind="investigation", case=case, jurisdiction=a.jurisdiction, queue=a.jurisdiction
+    )
     ContactPoint.objects.create(pk=A_ID, person=person, kind="phone", value="+18605550199")
     PersonIdentifier.objects.create(pk=A_ID, person=person, authority="RRH", value="A-1")
     RawMessage.objects.create(

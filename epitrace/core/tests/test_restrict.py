@@ -8,11 +8,24 @@ from epitrace.accounts.scope import system_user
 from epitrace.cases.models import Case
 from epitrace.contacts.models import Exposure
 from epitrace.core.querysets import RestrictedQuerySet
+from epitrace.interviews.models import CallAttempt, Interview
 from epitrace.labs.models import LabResult, RawMessage
 from epitrace.people.models import ContactPoint, Person, PersonIdentifier
+from epitrace.queues.models import WorkItem
 from epitrace.testing import factories as f
 
-PERSONAL = {Person, ContactPoint, PersonIdentifier, Case, Exposure, LabResult, RawMessage}
+PERSONAL = {
+    Person,
+    ContactPoint,
+    PersonIdentifier,
+    Case,
+    Exposure,
+    LabResult,
+    RawMessage,
+    WorkItem,
+    Interview,
+    CallAttempt,
+}
 
 
 def test_every_personal_model_is_restricted():

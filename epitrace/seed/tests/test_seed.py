@@ -96,3 +96,38 @@ def test_seed_command_json_and_if_empty():
     call_command("seed", "--cases", "20", "--if-empty", "--json", stdout=out)
     assert json.loads(out.getvalue().splitlines()[-1])["skipped"] is True
     assert Case.objects.count() == 20
+
+
+def test_seed_fills_the_work_queue():
+    from django.utils import timezone
+
+    from epitrace.queues.models import WorkItem
+
+    summary = run_seed(seed=3, cases=200, anchor=timezone.localdate(), days=30, show_progress=False)
+    assert summary.work_items == WorkItem.objects.count()
+    # Every open case still to investigate has its item; closed or finished ones none.
+    to_do = Case.objects.filter(
+        status="open", investigation_status__in=["new", "in_progress", "attempted"]
+    )
+    investigated = WorkItem.objects.filter(kind="investigation", state="open")
+    assert to_do.exists()
+    assert set(investigated.values_list("case_id", flat=True)) == set(
+        to_do.values_list("pk", flat=True)
+    )
+    assert not investigated.exclude(queue=F("case__jurisdiction")).exists()
+    # Contacts not yet reached wait for their notification, in their own jurisdiction.
+    notifications = WorkItem.objects.filter(kind="notification")
+    assert notifications.exists()
+    assert not notifications.exclude(exposure__case__status="open").exists()
+    assert not notifications.exclude(jurisdiction=F("exposure__jurisdiction")).exists()
+    # Scored: the most urgent item is a recent specimen.
+    top = investigated.order_by("-priority").select_related("case").first()
+    assert top is not None
+    assert top.case is not None
+    assert top.case.specimen_date is not None
+    assert (timezone.localdate() - top.case.specimen_date).days <= 4
+    # The work already done: one item per finished investigation, with its outcome.
+    finished = Case.objects.exclude(investigation_status__in=["new", "in_progress", "attempted"])
+    done = WorkItem.objects.filter(state="done")
+    assert done.count() == finished.count() > 0
+    assert not done.filter(outcome="").exists()

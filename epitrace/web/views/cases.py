@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 from epitrace.audit.services import record_search
 from epitrace.cases.models import Case
 from epitrace.contacts.models import Exposure
+from epitrace.interviews.panels import case_panels
 from epitrace.labs.models import LabResult
 from epitrace.people.models import ContactPoint, Person
 from epitrace.web.access import method_not_allowed, visible_or_404
@@ -60,7 +61,10 @@ def case_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     # a contact keeps sight of them (Person.scope_q), and this case is ours.
     elicited = Exposure.objects.restrict(user, "view").filter(case=case).select_related("contact")
     as_contact = Exposure.objects.restrict(user, "view").filter(contact=person)
+    elicited_rows = exposure_rows(user, elicited, link="resulting_case_id")
     context = {
+        # The interview (calls, the sheet) and the contacts panel: a fixed few queries.
+        **case_panels(request, case, elicited=elicited_rows),
         "case": case,
         "person": person,
         # A case may outlive its person's move to another jurisdiction: the
@@ -71,7 +75,7 @@ def case_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "labs": LabResult.objects.restrict(user, "view")
         .filter(case=case)
         .select_related("disease"),
-        "elicited": exposure_rows(user, elicited, link="resulting_case_id"),
+        "elicited": elicited_rows,
         "as_contact": exposure_rows(user, as_contact, link="case_id"),
         "other_cases": Case.objects.restrict(user, "view")
         .filter(person=person)

@@ -1,4 +1,5 @@
 """epitrace bench ingest --messages N [--persons N] [--json]
+epitrace bench queue [--cases N] [--tracers T] [--duration S] [--json]
 
 Benchmarks create the data they need when it is missing and run the product's
 own code paths (cli.md). Figures go to stdout; with --json one compact object
@@ -16,7 +17,10 @@ from epitrace.core.commands import EpitraceCommand
 
 
 class Command(EpitraceCommand):
-    help = "Measure hot paths: `bench ingest` (lab messages through the import pipeline)."
+    help = (
+        "Measure hot paths: `bench ingest` (lab messages through the import pipeline), "
+        "`bench queue` (tracers pressing Next over HTTP)."
+    )
     json_output = True
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -25,12 +29,31 @@ class Command(EpitraceCommand):
         ingest = sub.add_parser("ingest", help="lab messages through the import pipeline")
         ingest.add_argument("--messages", type=int, default=10_000)
         ingest.add_argument(
-            "--persons", type=int, default=1_000_000, help="persons the database must hold first"
+            "--persons",
+            type=int,
+            default=1_000_000,
+            help="persons the database must hold first",
         )
         ingest.add_argument("--seed", type=int, default=5)
         ingest.add_argument("--json", action="store_true", dest="json", help="print a JSON summary")
+        queue = sub.add_parser("queue", help="tracers pressing Next over HTTP (gunicorn, locust)")
+        queue.add_argument(
+            "--cases",
+            type=int,
+            default=1_000_000,
+            help="cases the database must hold first",
+        )
+        queue.add_argument("--tracers", type=int, default=200, help="simulated tracers")
+        queue.add_argument("--duration", type=int, default=60, help="seconds measured")
+        queue.add_argument("--web-workers", type=int, default=4, help="gunicorn processes")
+        queue.add_argument("--threads", type=int, default=2, help="threads per gunicorn process")
+        queue.add_argument("--seed", type=int, default=2026, help="seed of the cases it adds")
+        queue.add_argument("--json", action="store_true", dest="json", help="print a JSON summary")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["what"] == "queue":
+            self._queue(options)
+            return
         if options["what"] != "ingest":
             raise CommandError(f"unknown benchmark {options['what']!r}")
         if options["messages"] < 1 or options["persons"] < 0:
@@ -38,6 +61,20 @@ class Command(EpitraceCommand):
         from epitrace.labs.bench import run
 
         figures = asdict(run(options["messages"], options["persons"], options["seed"]))
+        if options["json"]:
+            self.emit_json(figures)
+            return
+        for key, value in figures.items():
+            self.stdout.write(f"{key:>22}: {value}")
+
+    def _queue(self, options: dict[str, Any]) -> None:
+        from epitrace.queues.bench.run import Options, run
+
+        numbers = ("cases", "tracers", "duration", "web_workers", "threads")
+        if options["cases"] < 1 or any(options[n] < 1 for n in numbers[1:]):
+            raise CommandError("--cases, --tracers, --duration, --web-workers, --threads >= 1")
+        chosen = Options(**{n: options[n] for n in (*numbers, "seed")})
+        figures = asdict(run(chosen, say=lambda line: self.stderr.write(line)))
         if options["json"]:
             self.emit_json(figures)
             return

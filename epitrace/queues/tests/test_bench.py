@@ -1,0 +1,58 @@
+"""``epitrace bench queue`` end to end, small: seed, gunicorn, locust, figures from the log.
+
+PostgreSQL only: the web processes must reach the test database, which on
+SQLite lives in this process's memory. A few tracers for a few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from epitrace.core.reference import ensure_reference_data
+from epitrace.queues.bench.run import percentile
+from epitrace.queues.models import ClaimLog
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+KEYS = {"claim_p95_ms", "page_p95_ms", "requests_per_s", "double_claims", "errors"}
+
+
+def test_percentile_is_nearest_rank() -> None:
+    assert percentile([], 95) == 0.0
+    assert percentile([5.0], 95) == 5.0
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 95) == 95.0
+    assert percentile(values, 50) == 50.0
+
+
+def test_a_small_run_measures_tracers_over_http(transactional_db: None) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the web processes cannot reach an in-memory SQLite test database")
+    ensure_reference_data()
+    out = StringIO()
+    call_command(
+        "bench",
+        "queue",
+        "--cases", "300",
+        "--tracers", "3",
+        "--duration", "4",
+        "--web-workers", "1",
+        "--json",
+        stdout=out,
+        stderr=StringIO(),
+    )  # fmt: skip
+    figures = json.loads(out.getvalue().splitlines()[-1])
+    assert set(figures) >= KEYS
+    assert figures["errors"] == 0
+    assert figures["double_claims"] == 0
+    assert figures["claims"] > 0
+    assert figures["claim_p95_ms"] > 0
+    assert figures["page_p95_ms"] > 0
+    assert figures["cases"] == 300
+    # The tracers' claims are in the log, each by a bench tracer.
+    claimed = ClaimLog.objects.filter(user__username__startswith="bench.tracer")
+    assert claimed.count() >= figures["claims"]

@@ -1,0 +1,1 @@
+"""The queue's pages: the tracer's queue (tracer.py) and supervision (supervise.py)."""
