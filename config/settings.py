@@ -44,8 +44,7 @@ if _secret is None:
 SECRET_KEY = _secret
 
 ALLOWED_HOSTS = envlist(
-    "ALLOWED_HOSTS",
-    [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"],
+    "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"]
 )
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ConfigurationError("ALLOWED_HOSTS is required in production")
@@ -128,6 +127,7 @@ INSTALLED_APPS = [
     "epitrace.labs",
     "epitrace.queues",
     "epitrace.letters",
+    "epitrace.outreach",
     "epitrace.interviews",
     "epitrace.audit",
     "epitrace.seed",
@@ -382,6 +382,46 @@ EPITRACE_STATE_CODE = envstr("EPITRACE_STATE_CODE", "XS")
 EPITRACE_STATE_NAME = envstr("EPITRACE_STATE_NAME", "State Department of Public Health")
 EPITRACE_PAGE_SIZE = envint("EPITRACE_PAGE_SIZE", 25)
 EPITRACE_BREAK_GLASS_HOURS = envint("EPITRACE_BREAK_GLASS_HOURS", 4)
+# Outreach (docs/outreach.md): SMS through Twilio, e-mail through EMAIL_* above,
+# exposure-notification codes through the state's EN verification server. The
+# console transport writes messages to a file under the data folder (the demo).
+EPITRACE_SMS_TRANSPORT = envstr("EPITRACE_SMS_TRANSPORT", "twilio" if PRODUCTION else "console")
+EPITRACE_EMAIL_TRANSPORT = envstr("EPITRACE_EMAIL_TRANSPORT", "smtp")
+EPITRACE_EN_TRANSPORT = envstr("EPITRACE_EN_TRANSPORT", "server" if PRODUCTION else "console")
+TWILIO_ACCOUNT_SID = envstr("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = envsecret("TWILIO_AUTH_TOKEN") or ""
+TWILIO_FROM_NUMBER = envstr("TWILIO_FROM_NUMBER")
+TWILIO_API_BASE_URL = envstr("TWILIO_API_BASE_URL", "https://api.twilio.com")
+EPITRACE_PUBLIC_URL = envstr("EPITRACE_PUBLIC_URL", "http://localhost:8000")
+EPITRACE_OUTREACH_SENDER_NAME = envstr("EPITRACE_OUTREACH_SENDER_NAME", EPITRACE_STATE_NAME)
+EPITRACE_OUTREACH_WINDOW = envstr("EPITRACE_OUTREACH_WINDOW", "08:00-20:00")
+EPITRACE_OUTREACH_MAX_ATTEMPTS = envint("EPITRACE_OUTREACH_MAX_ATTEMPTS", 6)
+EPITRACE_OUTREACH_RETRY_SECONDS = envint("EPITRACE_OUTREACH_RETRY_SECONDS", 60)
+EPITRACE_OUTREACH_RETRY_MAX_SECONDS = envint("EPITRACE_OUTREACH_RETRY_MAX_SECONDS", 3600)
+EPITRACE_OUTREACH_LEASE_SECONDS = envint("EPITRACE_OUTREACH_LEASE_SECONDS", 30)
+EPITRACE_OUTREACH_SENDING_TIMEOUT_SECONDS = envint("EPITRACE_OUTREACH_SENDING_TIMEOUT_SECONDS", 600)
+EPITRACE_OUTREACH_THREADS = envint("EPITRACE_OUTREACH_THREADS", 8)
+EPITRACE_OUTREACH_BATCH = envint("EPITRACE_OUTREACH_BATCH", 100)
+EPITRACE_EN_SERVER_URL = envstr("EPITRACE_EN_SERVER_URL")
+EPITRACE_EN_API_KEY = envsecret("EPITRACE_EN_API_KEY") or ""
+if (
+    PRODUCTION
+    and EPITRACE_SMS_TRANSPORT == "twilio"
+    and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER)
+):
+    raise ConfigurationError(
+        "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER are required in production "
+        "(or set EPITRACE_SMS_TRANSPORT=console)"
+    )
+if (
+    PRODUCTION
+    and EPITRACE_EN_TRANSPORT == "server"
+    and not (EPITRACE_EN_SERVER_URL and EPITRACE_EN_API_KEY)
+):
+    raise ConfigurationError(
+        "EPITRACE_EN_SERVER_URL and EPITRACE_EN_API_KEY are required in production "
+        "(or set EPITRACE_EN_TRANSPORT=console)"
+    )
 
 # --- Lab feeds (docs/lab-feeds.md) ----------------------------------------------
 # MLLP is plain TCP: it listens on loopback unless told otherwise, behind a VPN

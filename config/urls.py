@@ -17,6 +17,7 @@ urlpatterns = [
     path("audit/", include("epitrace.audit.urls")),
     path("queues/", include("epitrace.queues.urls")),
     path("letters/", include("epitrace.letters.urls")),
+    path("outreach/", include("epitrace.outreach.urls")),
     path("interviews/", include("epitrace.interviews.urls")),
     path("profiles/", include("epitrace.diseases.urls")),
     path("", include("epitrace.web.urls")),

@@ -36,6 +36,9 @@ _RECORDS = (
     "queues.workitem",
     "interviews.interview",
     "interviews.callattempt",
+    "outreach.outboxmessage",
+    "outreach.inboundmessage",
+    "outreach.checkinanswer",
 )
 
 
@@ -61,7 +64,7 @@ _PROFILES = frozenset({"diseases.change_profile"})
 
 CAPABILITIES: dict[str, frozenset[str]] = {
     Role.TRACER: _WORK,
-    Role.SUPERVISOR: _WORK | _ACCESS | _MERGE | {"workqueues.assign"},
+    Role.SUPERVISOR: _WORK | _ACCESS | _MERGE | {"workqueues.assign", "outreach.view_log"},
     Role.EPIDEMIOLOGIST: _WORK
     | _ACCESS
     | _MERGE
@@ -70,7 +73,13 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     Role.LHD_DIRECTOR: _WORK
     | _ACCESS
     | _MERGE
-    | {"reports.export", "workqueues.assign", "access.break_glass", "audit.view_audit"},
+    | {
+        "reports.export",
+        "workqueues.assign",
+        "access.break_glass",
+        "audit.view_audit",
+        "outreach.view_log",
+    },
     Role.STATE_ADMIN: _ALL
     | _ACCESS
     | _MERGE
@@ -82,6 +91,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
         "access.break_glass",
         "audit.view_audit",
         "letters.change_template",
+        "outreach.view_log",
     },
     Role.USER_ADMIN: frozenset({"accounts.manage_users"}),
     # Referral-only roles: they reach no case or person record directly.

@@ -237,6 +237,8 @@ def test_production_cookies_are_secure(monkeypatch: pytest.MonkeyPatch) -> None:
         ALLOWED_HOSTS="epitrace.health.example.org",
         EPITRACE_AUDIT_KEY="k" * 48,
         EPITRACE_AUDIT_SIGNING_KEY="g" * 48,
+        EPITRACE_SMS_TRANSPORT="console",
+        EPITRACE_EN_TRANSPORT="console",
     )
     assert conf["SESSION_COOKIE_SECURE"]
     assert conf["CSRF_COOKIE_SECURE"]

@@ -24,6 +24,9 @@ PERSONAL = (
     "WorkItem",
     "Interview",
     "CallAttempt",
+    "OutboxMessage",
+    "InboundMessage",
+    "CheckInAnswer",
 )
 _MODELS = "|".join(PERSONAL)
 FORBIDDEN = [

@@ -10,6 +10,7 @@ from epitrace.contacts.models import Exposure
 from epitrace.core.querysets import RestrictedQuerySet
 from epitrace.interviews.models import CallAttempt, Interview
 from epitrace.labs.models import LabResult, RawMessage
+from epitrace.outreach.models import CheckInAnswer, InboundMessage, OutboxMessage
 from epitrace.people.models import ContactPoint, Person, PersonIdentifier
 from epitrace.queues.models import WorkItem
 from epitrace.testing import factories as f
@@ -25,6 +26,9 @@ PERSONAL = {
     WorkItem,
     Interview,
     CallAttempt,
+    OutboxMessage,
+    InboundMessage,
+    CheckInAnswer,
 }
 
 

@@ -15,6 +15,11 @@ PRODUCTION = {
     "DATABASE_URL": "sqlite:////tmp/epitrace-deploy-check.sqlite3",
     "EPITRACE_AUDIT_KEY": "a" * 48 + "-audit-chain-key",
     "EPITRACE_AUDIT_SIGNING_KEY": "b" * 48 + "-audit-signing-key",
+    "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+    "TWILIO_AUTH_TOKEN": "t" * 32,
+    "TWILIO_FROM_NUMBER": "+18605550100",
+    "EPITRACE_EN_SERVER_URL": "https://en.health.example.org",
+    "EPITRACE_EN_API_KEY": "e" * 32,
 }
 
 

@@ -48,6 +48,7 @@ from epitrace.cases.models import Case
 from epitrace.contacts.models import Exposure
 from epitrace.jurisdictions.models import RecordShare, Transfer
 from epitrace.labs.models import LabResult
+from epitrace.outreach.models import CheckInAnswer, InboundMessage, OutboxMessage
 from epitrace.people.choices import Sex
 from epitrace.people.merge.access import MERGE_ACTION, MERGE_CAPABILITY, mergeable_persons
 from epitrace.people.merge.choices import DuplicateSource, DuplicateStatus
@@ -70,6 +71,10 @@ MOVED: dict[str, tuple[type[models.Model], str]] = {
     "contact_points": (ContactPoint, "person"),
     "shares": (RecordShare, "person"),
     "transfers": (Transfer, "person"),
+    # Messages sent and received stay part of the person's history.
+    "outbox_messages": (OutboxMessage, "person"),
+    "inbound_messages": (InboundMessage, "person"),
+    "checkin_answers": (CheckInAnswer, "person"),
 }
 # Fields copied into the survivor when the survivor has none; each alone.
 FILLED_ALONE = ("middle_name", "suffix", "birth_date", "race", "ethnicity", "deceased_date")

@@ -1,0 +1,1 @@
+"""``epitrace bench fanout``: see run.py."""

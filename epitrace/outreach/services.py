@@ -1,0 +1,230 @@
+"""The outreach service API: enqueue a message, opt an address out or back in.
+
+Callers (automated outreach, daily monitoring, the EN hook, staff actions)
+call :func:`enqueue` inside the transaction of the change that causes the
+message; the row commits or rolls back with it, and the dispatcher sends it
+later. Nothing here talks to a provider.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from epitrace.audit.services import Action, record
+from epitrace.jurisdictions.models import Jurisdiction
+from epitrace.outreach.choices import Channel, InboundState, Purpose, Skip, State, SuppressionReason
+from epitrace.outreach.keys import idempotency_key
+from epitrace.outreach.models import InboundMessage, OutboxMessage, Suppression
+from epitrace.outreach.rendering import render
+from epitrace.outreach.window import local_day, next_opening
+from epitrace.people.models import Person
+
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
+__all__ = [
+    "OutreachError",
+    "do_lift_suppression",
+    "do_mark_handled",
+    "do_suppress",
+    "enqueue",
+    "is_suppressed",
+    "normalise_address",
+]
+
+
+class OutreachError(ValueError):
+    """A message that cannot be queued as asked (bad address, unknown purpose...)."""
+
+
+def enqueue(
+    channel: str,
+    purpose: str,
+    *,
+    person: Person | None = None,
+    address: str,
+    template: str | None = None,
+    context: dict[str, Any] | None = None,
+    language: str | None = None,
+    key_day: dt.date | None = None,
+    not_before: dt.datetime | None = None,
+    payload: dict[str, Any] | None = None,
+) -> OutboxMessage:
+    """Queue one message and return its row; the same key twice returns the first row.
+
+    ``channel``: ``sms``, ``email`` or ``en`` (a code request to the EN
+    verification server, whose fields go in ``payload``). ``purpose`` is a
+    :class:`~epitrace.outreach.choices.Purpose`; ``template`` defaults to it
+    and is rendered with ``context`` (e.g. ``{"link": ...}``) in ``language``
+    (default: the person's preferred language), English when that language
+    has no wording. ``key_day`` is the person's local day the message is for
+    (default: today there). The row waits until ``not_before`` and until the
+    person's send window opens. A deceased person or an address that opted
+    out gets a row already cancelled, with the reason as its error code.
+    Call inside the transaction of the change that causes the message.
+    """
+    if channel not in Channel.values:
+        raise OutreachError(f"unknown channel {channel!r}")
+    if purpose not in Purpose.values:
+        raise OutreachError(f"unknown purpose {purpose!r}")
+    address = normalise_address(channel, address)
+    time_zone = person.time_zone if person is not None else _default_zone()
+    now = timezone.now()
+    start = max(now, not_before) if not_before else now
+    day = key_day or local_day(start, time_zone)
+    key = idempotency_key(
+        channel, purpose, person_id=person.pk if person else None, address=address, day=day
+    )
+    existing = OutboxMessage.objects.filter(key=key).first()
+    if existing is not None:
+        return existing
+    wanted = language or (person.preferred_language if person else "en")
+    rendered = None
+    if channel != Channel.EN:
+        rendered = render(channel, template or purpose, wanted, context or {})
+    row = OutboxMessage(
+        key=key,
+        channel=channel,
+        purpose=purpose,
+        template="" if channel == Channel.EN else template or purpose,
+        person=person,
+        jurisdiction_id=person.jurisdiction_id if person else _root_id(),
+        address=address,
+        language=rendered.language if rendered else wanted,
+        time_zone=time_zone,
+        key_day=day,
+        subject=rendered.subject if rendered else "",
+        body=rendered.body if rendered else "",
+        payload=payload or {},
+        next_attempt_at=next_opening(start, time_zone),
+    )
+    skip = _refusal(person, address)
+    if skip is not None:
+        row.state, row.error_code, row.error_text = State.CANCELLED, skip, str(skip.label)
+    # ON CONFLICT DO NOTHING: a concurrent enqueue of the same key waits for
+    # ours to commit and then inserts nothing; both return the one row.
+    OutboxMessage.objects.bulk_create([row], ignore_conflicts=True)
+    return OutboxMessage.objects.get(key=key)
+
+
+def normalise_address(channel: str, address: str) -> str:
+    """The address as stored: E.164 for phones, lower-case for e-mail; else OutreachError."""
+    value = (address or "").strip()
+    if channel == Channel.EMAIL:
+        try:
+            validate_email(value)
+        except ValidationError as exc:
+            raise OutreachError(f"not an e-mail address: {value!r}") from exc
+        return value.lower()
+    if not E164.match(value):
+        raise OutreachError("a phone number must be in E.164 form, e.g. +18605550123")
+    return value
+
+
+def is_suppressed(address: str) -> bool:
+    return Suppression.objects.filter(address=address, lifted_at__isnull=True).exists()
+
+
+def _refusal(person: Person | None, address: str) -> Skip | None:
+    if person is not None and person.deceased_date is not None:
+        return Skip.DECEASED
+    if is_suppressed(address):
+        return Skip.SUPPRESSED
+    return None
+
+
+def _default_zone() -> str:
+    from django.conf import settings
+
+    return str(settings.TIME_ZONE)
+
+
+def _root_id() -> int:
+    return int(Jurisdiction.objects.root().pk)
+
+
+# --- Opt-outs -----------------------------------------------------------------------------
+
+
+def do_suppress(
+    address: str, channel: str, reason: str, *, detail: str = "", acting_user: Any
+) -> tuple[Suppression, int]:
+    """Opt ``address`` out and cancel what is still queued to it; (the opt-out, rows cancelled).
+
+    Idempotent: an address already opted out keeps its first opt-out row.
+    """
+    if reason not in SuppressionReason.values:
+        raise OutreachError(f"unknown opt-out reason {reason!r}")
+    with transaction.atomic():
+        Suppression.objects.bulk_create(
+            [Suppression(address=address, channel=channel, reason=reason, detail=detail[:200])],
+            ignore_conflicts=True,
+        )
+        suppression = Suppression.objects.get(address=address, lifted_at__isnull=True)
+        cancelled = cancel_queued_to(address, Skip.STOPPED if reason == "stop" else Skip.SUPPRESSED)
+        record(
+            Action.UPDATE,
+            actor=acting_user,
+            obj=suppression,
+            reason=f"opt-out: {reason}",
+            payload={"cancelled_messages": cancelled},
+        )
+    return suppression, cancelled
+
+
+def do_lift_suppression(address: str, *, acting_user: Any, reason: str) -> int:
+    """START: the address may be messaged again; returns the opt-outs lifted (0 or 1)."""
+    with transaction.atomic():
+        active = list(
+            Suppression.objects.select_for_update().filter(address=address, lifted_at__isnull=True)
+        )
+        now = timezone.now()
+        for suppression in active:
+            suppression.lifted_at = now
+            suppression.save(update_fields=["lifted_at", "updated_at"])
+            record(Action.UPDATE, actor=acting_user, obj=suppression, reason=reason)
+    return len(active)
+
+
+def cancel_queued_to(address: str, why: Skip) -> int:
+    """Cancel the rows to ``address`` not yet handed to a provider."""
+    return OutboxMessage.objects.filter(address=address, state=State.QUEUED).update(
+        state=State.CANCELLED,
+        error_code=why,
+        error_text=str(why.label),
+        updated_at=timezone.now(),
+    )
+
+
+# --- Replies for staff ----------------------------------------------------------------------
+
+
+def do_mark_handled(
+    inbound: InboundMessage, *, acting_user: Any, note: str = "", request: Any = None
+) -> InboundMessage:
+    """A member of staff dealt with a reply that needed them."""
+    with transaction.atomic():
+        locked = InboundMessage.objects.select_for_update().get(pk=inbound.pk)
+        if locked.state != InboundState.NEEDS_STAFF:
+            raise OutreachError("This reply does not need staff.")
+        locked.state = InboundState.DONE
+        locked.handled_by = acting_user
+        locked.handled_at = timezone.now()
+        if note:
+            locked.note = note[:300]
+        locked.save(update_fields=["state", "handled_by", "handled_at", "note", "updated_at"])
+        record(
+            Action.UPDATE,
+            actor=acting_user,
+            obj=locked,
+            request=request,
+            reason="reply handled",
+            payload={"note": note} if note else None,
+        )
+    return locked
