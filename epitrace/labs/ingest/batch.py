@@ -210,10 +210,10 @@ class BatchWriter:
             if match.review:
                 self.proposals.append((person, match, matcher))
         written.persons.append(person)
-        self._enrich(person, patient, report.sending_facility, new=written.person_created)
+        added = self._enrich(person, patient, report.sending_facility, new=written.person_created)
         if written.person_matched:  # a known person's new phones are blocking keys too
             stored = matcher.known.records.get(person.pk) if person.pk else None
-            self._key_new_phones(person, stored or self.created_records.get(id(person)))
+            self._key_new_phones(person, added, stored or self.created_records.get(id(person)))
         raw = self._raw(entry, report, MessageState.PROCESSED)
         raw.jurisdiction_id = person.jurisdiction_id
         self.raws.append(raw)
@@ -222,7 +222,10 @@ class BatchWriter:
             self._result(report, result, person, raw, written)
         entry.state, entry.raw, entry.written = MessageState.PROCESSED, raw, written
 
-    def _enrich(self, person: Person, patient: Any, facility: str, *, new: bool) -> None:
+    def _enrich(
+        self, person: Person, patient: Any, facility: str, *, new: bool
+    ) -> list[ContactPoint]:
+        """Queue the identifiers and contact points the person lacks; returns the points."""
         for authority, type_code, value in sorted(identifiers_of(patient, facility)):
             # As the per-message path: a new person takes every identifier no
             # one holds under the same type; a known one those no one holds at all.
@@ -237,19 +240,24 @@ class BatchWriter:
                     person=person, authority=authority, type_code=type_code, value=value
                 )
             )
+        added: list[ContactPoint] = []
         for rank, (kind, value) in enumerate(contact_points_of(patient), start=1):
             held = (id(person), kind, value)
             stored = (person.pk, kind, value) if person.pk else None
             if held in self.held_points or (stored and stored in self.held_points):
                 continue
             self.held_points.add(held)
-            self.points.append(ContactPoint(person=person, kind=kind, value=value, rank=rank))
+            added.append(ContactPoint(person=person, kind=kind, value=value, rank=rank))
+        self.points.extend(added)
+        return added
 
-    def _key_new_phones(self, person: Person, record: Record | None) -> None:
+    def _key_new_phones(
+        self, person: Person, added: list[ContactPoint], record: Record | None
+    ) -> None:
         if record is None:
             return
-        for point in self.points:
-            if point.person is person and point.kind == ContactKind.PHONE:
+        for point in added:
+            if point.kind == ContactKind.PHONE:
                 key = phone_key(text.phone_key(point.value), record)
                 if key:
                     self.phone_keys[(id(person), key)] = person
