@@ -129,6 +129,7 @@ INSTALLED_APPS = [
     "epitrace.letters",
     "epitrace.outreach",
     "epitrace.interviews",
+    "epitrace.portal",
     "epitrace.audit",
     "epitrace.seed",
     "epitrace.web",

@@ -20,5 +20,7 @@ urlpatterns = [
     path("outreach/", include("epitrace.outreach.urls")),
     path("interviews/", include("epitrace.interviews.urls")),
     path("profiles/", include("epitrace.diseases.urls")),
+    # The constituent portal: its own URL space, no staff session.
+    path("p/", include("epitrace.portal.urls")),
     path("", include("epitrace.web.urls")),
 ]

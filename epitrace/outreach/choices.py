@@ -15,6 +15,7 @@ class Purpose(models.TextChoices):
     CLOSING = "closing", _("Closing message")
     EN_VERIFICATION = "en_verification", _("Exposure-notification verification")
     HELP_REPLY = "help_reply", _("Reply to HELP")
+    ENROL_CODE = "enrol_code", _("Portal enrolment code")
 
 
 class State(models.TextChoices):

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PortalConfig(AppConfig):
+    name = "epitrace.portal"
+    verbose_name = "Constituent portal"

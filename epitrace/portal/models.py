@@ -1,0 +1,62 @@
+"""Portal links: opaque, expiring, single-purpose tokens, stored hashed.
+
+A link carries a random token and nothing else (no id, no name). Only its
+SHA-256 digest is stored, so a copy of the database cannot be turned into
+working links. A token opens one purpose for one person (and the case or
+exposure it was issued for) until it expires or staff revoke it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Set
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from epitrace.core.models import RestrictedManager, TimeStampedModel
+from epitrace.portal.choices import LinkPurpose
+
+
+class PortalLink(TimeStampedModel):
+    digest = models.CharField(max_length=64, unique=True, help_text=_("SHA-256 of the token."))
+    purpose = models.CharField(max_length=32, choices=LinkPurpose.choices)
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.CASCADE, related_name="portal_links"
+    )
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.CASCADE, null=True, blank=True, related_name="portal_links"
+    )
+    exposure = models.ForeignKey(
+        "contacts.Exposure",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="portal_links",
+    )
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    first_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    uses = models.PositiveIntegerField(default=0)
+
+    objects = RestrictedManager()
+    person_paths = ("person",)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["person", "purpose"], name="portal_link_person")]
+
+    def __str__(self) -> str:
+        return f"portal link {self.pk} ({self.purpose})"
+
+    @classmethod
+    def scope_q(cls, ids: Set[int]) -> Q:
+        from epitrace.people.models import Person
+
+        return Q(person__in=Person.objects.filter(Person.scope_q(ids)).values("pk"))
+
+    @property
+    def usable(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()

@@ -1,0 +1,3 @@
+from epitrace.portal.views.entry import open_link
+
+__all__ = ["open_link"]
