@@ -27,6 +27,7 @@ PERSONAL = (
     "OutboxMessage",
     "InboundMessage",
     "CheckInAnswer",
+    "PortalLink",
 )
 _MODELS = "|".join(PERSONAL)
 FORBIDDEN = [

@@ -12,6 +12,7 @@ from epitrace.interviews.models import CallAttempt, Interview
 from epitrace.labs.models import LabResult, RawMessage
 from epitrace.outreach.models import CheckInAnswer, InboundMessage, OutboxMessage
 from epitrace.people.models import ContactPoint, Person, PersonIdentifier
+from epitrace.portal.models import PortalLink
 from epitrace.queues.models import WorkItem
 from epitrace.testing import factories as f
 
@@ -29,6 +30,7 @@ PERSONAL = {
     OutboxMessage,
     InboundMessage,
     CheckInAnswer,
+    PortalLink,
 }
 
 

@@ -59,6 +59,7 @@ from epitrace.people.models import (
     PersonMerge,
     PossibleDuplicate,
 )
+from epitrace.portal.models import PortalLink
 
 MIN_REASON = 10
 
@@ -75,6 +76,8 @@ MOVED: dict[str, tuple[type[models.Model], str]] = {
     "outbox_messages": (OutboxMessage, "person"),
     "inbound_messages": (InboundMessage, "person"),
     "checkin_answers": (CheckInAnswer, "person"),
+    # A link already sent keeps working: it now opens the surviving record.
+    "portal_links": (PortalLink, "person"),
 }
 # Fields copied into the survivor when the survivor has none; each alone.
 FILLED_ALONE = ("middle_name", "suffix", "birth_date", "race", "ethnicity", "deceased_date")
