@@ -130,6 +130,7 @@ INSTALLED_APPS = [
     "epitrace.outreach",
     "epitrace.interviews",
     "epitrace.portal",
+    "epitrace.wording",
     "epitrace.audit",
     "epitrace.seed",
     "epitrace.web",

@@ -18,6 +18,7 @@ urlpatterns = [
     path("queues/", include("epitrace.queues.urls")),
     path("letters/", include("epitrace.letters.urls")),
     path("outreach/", include("epitrace.outreach.urls")),
+    path("wording/", include("epitrace.wording.urls")),
     path("interviews/", include("epitrace.interviews.urls")),
     path("profiles/", include("epitrace.diseases.urls")),
     # The constituent portal: its own URL space, no staff session.

@@ -79,6 +79,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
         "access.break_glass",
         "audit.view_audit",
         "outreach.view_log",
+        "wording.change_wording",
     },
     Role.STATE_ADMIN: _ALL
     | _ACCESS
@@ -92,8 +93,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
         "audit.view_audit",
         "letters.change_template",
         "outreach.view_log",
+        "wording.change_wording",
     },
-    Role.USER_ADMIN: frozenset({"accounts.manage_users"}),
+    Role.USER_ADMIN: frozenset({"accounts.manage_users", "wording.change_wording"}),
     # Referral-only roles: they reach no case or person record directly.
     Role.CBO_COORDINATOR: frozenset({"referrals.view_referral", "referrals.change_referral"}),
     Role.OUTREACH: frozenset({"referrals.view_referral"}),

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from epitrace.jurisdictions.models import Jurisdiction
 from epitrace.outreach.choices import Channel, Purpose, State
 
 
@@ -22,10 +24,23 @@ class LogFilterForm(forms.Form):
     purpose = forms.ChoiceField(
         label=_("Purpose"), choices=_with_any(Purpose.choices), required=False
     )
+    jurisdiction = forms.TypedChoiceField(
+        label=_("Jurisdiction"),
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text=_("Messages sent under this jurisdiction or one below it."),
+    )
     day = forms.DateField(
         label=_("Day"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     address = forms.CharField(label=_("Phone or email"), required=False, max_length=254, strip=True)
+
+    def __init__(self, *args: Any, jurisdictions: Iterable[Jurisdiction] = (), **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        field = self.fields["jurisdiction"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = _with_any([(j.pk, j.name) for j in jurisdictions])
 
 
 class HandledForm(forms.Form):

@@ -5,20 +5,34 @@ messages sent to and received from that person, their check-in answers and
 the opt-outs of their numbers, all through restricted querysets (a handful
 of queries, whatever the number of messages). ``{% outreach_nav %}`` renders
 the sidebar entries for the users who have them.
+
+Opt-outs are shown wherever staff see a phone or an e-mail address:
+``{% opted_out_addresses items as opted_out %}`` reads the opt-outs of a
+page's addresses in one query (strings, or objects with ``value`` or
+``address`` or ``from_address``), ``{% address value channel opted_out %}`` writes one address
+the way staff read it with an "Opted out" badge, and
+``{% opt_out_badge value opted_out %}`` adds only the badge (next to a
+``tel:`` link, say). Without the set, the badge reads that one address.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 from typing import Any
 
 from django import template
 from django.db.models import Q
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from epitrace.outreach.access import reads_log
 from epitrace.outreach.choices import InboundState, State
 from epitrace.outreach.models import CheckInAnswer, InboundMessage, OutboxMessage, Suppression
 from epitrace.people.models import ContactPoint
+from epitrace.web.templatetags.epitrace_ui import phone
+from epitrace.wording.access import words_messages
 
 register = template.Library()
 SHOWN = 20
@@ -38,6 +52,7 @@ class PersonOutreach:
     received: list[InboundMessage]
     answers: list[CheckInAnswer]
     opt_outs: list[Suppression]
+    opted_out: frozenset[str]
 
 
 @register.simple_tag(takes_context=True)
@@ -55,13 +70,60 @@ def person_outreach(context: template.Context, person: Any) -> PersonOutreach:
         CheckInAnswer.objects.restrict(user, "view").filter(person=person).order_by("-day")[:SHOWN]
     )
     numbers = ContactPoint.objects.restrict(user, "view").filter(person=person).values("value")
-    addresses = {m.address for m in sent}
+    addresses = {m.address for m in sent} | {r.from_address for r in received}
     opt_outs = list(
         Suppression.objects.filter(Q(address__in=numbers) | Q(address__in=addresses)).filter(
             lifted_at__isnull=True
         )
     )
-    return PersonOutreach(sent, received, answers, opt_outs)
+    opted_out = frozenset(o.address for o in opt_outs)
+    return PersonOutreach(sent, received, answers, opt_outs, opted_out)
+
+
+def _address_of(item: Any) -> str:
+    if isinstance(item, str):
+        return item
+    for name in ("value", "address", "from_address"):
+        if found := getattr(item, name, None):
+            return str(found)
+    return ""
+
+
+@register.simple_tag
+def opted_out_addresses(items: Iterable[Any] | None) -> frozenset[str]:
+    """The addresses among ``items`` that opted out and were not let back in (one query)."""
+    wanted = {_address_of(item) for item in items or ()} - {""}
+    if not wanted:
+        return frozenset()
+    found = Suppression.objects.filter(address__in=wanted, lifted_at__isnull=True)
+    return frozenset(found.values_list("address", flat=True))
+
+
+def _is_opted_out(value: str, opted_out: Set[str] | None) -> bool:
+    if opted_out is None:
+        return bool(opted_out_addresses([value]))
+    return value in opted_out
+
+
+@register.simple_tag
+def opt_out_badge(value: str, opted_out: Set[str] | None = None) -> SafeString | str:
+    if not value or not _is_opted_out(value, opted_out):
+        return ""
+    return format_html(
+        '<span class="badge badge--warning" title="{}">{}</span>',
+        _("Replied STOP or was unsubscribed: gets no messages."),
+        _("Opted out"),
+    )
+
+
+@register.simple_tag
+def address(value: str, channel: str = "", opted_out: Set[str] | None = None) -> SafeString:
+    """An address as staff read it (phones in national form), marked when opted out."""
+    shown = value if channel == "email" or "@" in (value or "") else phone(value)
+    badge = opt_out_badge(value, opted_out)
+    if badge:
+        return format_html("{} {}", shown, badge)
+    return format_html("{}", shown)
 
 
 @register.filter
@@ -76,6 +138,7 @@ def outreach_nav(context: template.Context) -> dict[str, Any]:
     return {
         "request": request,
         "shows_log": reads_log(request.user),
+        "shows_wording": words_messages(request.user),
         "shows_replies": InboundMessage.objects.restrict(request.user, "change")
         .filter(state=InboundState.NEEDS_STAFF)
         .exists()

@@ -140,3 +140,131 @@ def test_the_logs_queries_do_not_grow_with_its_rows(
         enqueue("sms", "closing", person=person, address=f"+1860555030{i}")
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get("/outreach/log/")
+
+
+def _state_admin(personas: Any) -> Any:
+    user = f.UserFactory.create(username="state.admin.log")
+    f.MembershipFactory.create(user=user, jurisdiction=personas.state, role="state_admin")
+    return user
+
+
+def test_the_log_filters_by_jurisdiction_and_offers_only_visible_ones(
+    client: Any, personas: Any, traffic: dict[str, Any]
+) -> None:
+    client.force_login(_state_admin(personas))
+    a, b = personas.a.jurisdiction, personas.b.jurisdiction
+    only_b = client.post("/outreach/log/", {"jurisdiction": b.pk}).content.decode()
+    assert personas.b.person.full_name in only_b
+    assert personas.a.person.full_name not in only_b
+    everything = client.post("/outreach/log/", {"jurisdiction": personas.state.pk}).content.decode()
+    assert personas.a.person.full_name in everything
+    assert personas.b.person.full_name in everything
+    # A supervisor of LHD A is offered LHD A only, and cannot ask for LHD B.
+    client.force_login(_supervisor(personas))
+    page = client.get("/outreach/log/").content.decode()
+    assert f'value="{a.pk}"' in page
+    assert f'value="{b.pk}"' not in page
+    refused = client.post("/outreach/log/", {"jurisdiction": b.pk}).content.decode()
+    assert personas.b.person.full_name not in refused
+
+
+@pytest.mark.parametrize(
+    ("criteria", "shown", "hidden"),
+    [
+        ({"state": "cancelled"}, "a", "b"),  # A's number opted out: its closing was cancelled
+        ({"state": "queued"}, "b", "a"),
+        ({"channel": "email"}, "b", "a"),
+        ({"purpose": "self_interview"}, "b", "a"),
+    ],
+)
+def test_the_log_filters_by_state_channel_and_purpose(
+    client: Any,
+    personas: Any,
+    traffic: dict[str, Any],
+    criteria: dict[str, str],
+    shown: str,
+    hidden: str,
+) -> None:
+    enqueue(
+        "email",
+        "self_interview",
+        person=personas.b.person,
+        address="b@example.org",
+        context={"link": "https://portal.example.org/p/x/"},
+    )
+    traffic["b_sent"].delete()
+    client.force_login(_state_admin(personas))
+    page = client.post("/outreach/log/", criteria).content.decode()
+    assert getattr(personas, shown).person.full_name in page
+    assert getattr(personas, hidden).person.full_name not in page
+
+
+def test_the_log_filters_by_day(client: Any, personas: Any, traffic: dict[str, Any]) -> None:
+    import datetime as dt
+
+    day = traffic["a_sent"].key_day
+    client.force_login(_state_admin(personas))
+    today = client.post("/outreach/log/", {"day": day.isoformat()}).content.decode()
+    assert personas.a.person.full_name in today
+    other = (day - dt.timedelta(days=3)).isoformat()
+    assert (
+        personas.a.person.full_name
+        not in client.post("/outreach/log/", {"day": other}).content.decode()
+    )
+
+
+def test_an_opted_out_address_is_marked_wherever_outreach_shows_it(
+    client: Any, personas: Any, traffic: dict[str, Any]
+) -> None:
+    client.force_login(_state_admin(personas))
+    log = client.get("/outreach/log/").content.decode()
+    # A's number carries the badge, B's does not.
+    a_cell = log.split("(860) 555-0101", 1)[1].split("</td>", 1)[0]
+    b_cell = log.split("(860) 555-0202", 1)[1].split("</td>", 1)[0]
+    assert "Opted out" in a_cell
+    assert "Opted out" not in b_cell
+    client.force_login(personas.a.tracer)
+    replies = client.get("/outreach/replies/").content.decode()
+    assert "Opted out" in replies.split("(860) 555-0101", 1)[1].split("·", 1)[0]
+
+
+def test_the_opt_out_tags_read_one_query_for_a_page(
+    personas: Any, traffic: dict[str, Any], django_assert_num_queries: Any
+) -> None:
+    template = Template(
+        "{% load outreach %}{% opted_out_addresses points as opted_out %}"
+        "{% for p in points %}{% address p.value 'sms' opted_out %};{% endfor %}"
+        "{% opt_out_badge single %}"
+    )
+    points = [
+        f.ContactPointFactory.build(value=A_PHONE),
+        f.ContactPointFactory.build(value=B_PHONE),
+    ]
+    with django_assert_num_queries(2):  # the set, then the lone address without one
+        html = template.render(Context({"points": points, "single": A_PHONE}))
+    first, second, badge = html.split(";")
+    assert "(860) 555-0101" in first
+    assert "Opted out" in first
+    assert "(860) 555-0202" in second
+    assert "Opted out" not in second
+    assert "Opted out" in badge
+
+
+def test_the_person_panel_shows_sent_and_received_with_status(
+    personas: Any, traffic: dict[str, Any]
+) -> None:
+    a = personas.a
+    other = enqueue(
+        "email",
+        "self_interview",
+        person=a.person,
+        address="maria@example.org",
+        context={"link": "https://portal.example.org/p/x/"},
+    )
+    html = _panel(a.tracer, a.person)
+    assert "Self-interview link" in html
+    assert "maria@example.org" in html
+    assert other.get_state_display() in html  # Queued
+    assert "Cancelled" in html  # the closing SMS to the opted-out number
+    assert "call me back a" in html
+    assert "Needs staff" in html

@@ -10,13 +10,15 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.contrib import messages
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from epitrace.accounts.scope import visible_jurisdiction_ids
 from epitrace.audit.services import Action, record_bulk, record_search
+from epitrace.jurisdictions.models import Jurisdiction
 from epitrace.outreach.access import log_reader
 from epitrace.outreach.choices import InboundState
 from epitrace.outreach.forms import HandledForm, LogFilterForm
@@ -31,7 +33,7 @@ from epitrace.web.views.common import HtmxHttpRequest, paginate, render_with_par
 @require_http_methods(["GET", "POST"])
 def message_log(request: HttpRequest) -> HttpResponse:
     data = search_data(request, ("address",))
-    form = LogFilterForm(data or None)
+    form = LogFilterForm(data or None, jurisdictions=_log_jurisdictions(request))
     rows = OutboxMessage.objects.restrict(request.user, "view")
     criteria: dict[str, Any] = {}
     if form.is_valid():
@@ -59,10 +61,20 @@ def message_log(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _log_jurisdictions(request: HttpRequest) -> list[Jurisdiction]:
+    """The jurisdictions the viewer reads messages of, to filter by."""
+    ids = visible_jurisdiction_ids(request.user, "outreach.view_outboxmessage")
+    rows = Jurisdiction.objects.all() if ids is None else Jurisdiction.objects.filter(pk__in=ids)
+    return list(rows.order_by("path"))
+
+
 def _filtered(rows: QuerySet[OutboxMessage], criteria: dict[str, Any]) -> QuerySet[OutboxMessage]:
     for name in ("state", "channel", "purpose"):
         if criteria.get(name):
             rows = rows.filter(**{name: criteria[name]})
+    if criteria.get("jurisdiction"):
+        below = Jurisdiction.objects.filter(pk=criteria["jurisdiction"]).values("path")[:1]
+        rows = rows.filter(jurisdiction__path__startswith=Subquery(below))
     if criteria.get("day"):
         rows = rows.filter(key_day=criteria["day"])
     if criteria.get("address"):
