@@ -39,3 +39,11 @@ class MonitoringStatus(models.TextChoices):
     BECAME_CASE = "became_case", _("Became a case")
     LOST = "lost", _("Lost to follow-up")
     NOT_REQUIRED = "not_required", _("No monitoring required")
+
+
+class ExposureSource(models.TextChoices):
+    """Who told public health about the exposure."""
+
+    TRACER = "tracer", _("Named to a tracer")
+    PORTAL = "portal", _("Named in a portal self-interview")
+    EN_ENROLMENT = "en_enrolment", _("Self-enrolled after an exposure notification")

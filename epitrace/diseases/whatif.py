@@ -92,7 +92,10 @@ class SampleRow:
 
 def open_exposures(exposures: QuerySet[Exposure], profile: DiseaseProfile) -> QuerySet[Exposure]:
     """Contacts in quarantine or monitoring whose case runs on ``profile``."""
-    return exposures.filter(case__profile=profile, monitoring_status=MonitoringStatus.MONITORING)
+    own_rules = Q(case__isnull=True, profile=profile)  # a self-enrolled contact, no known case
+    return exposures.filter(
+        Q(case__profile=profile) | own_rules, monitoring_status=MonitoringStatus.MONITORING
+    )
 
 
 def isolating_cases(
