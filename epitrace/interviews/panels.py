@@ -1,7 +1,8 @@
 """What the case page and the interview's fragments show: one builder for both.
 
-The case page embeds the interview and the contacts; the interview's own
-views re-render parts of them after a change. A fixed number of queries,
+The case page fetches the interview and the contacts right after its first
+paint (``views.case_panels``); the interview's own views re-render parts of
+them after a change. A fixed number of queries,
 whatever the number of attempts, household members or contacts.
 """
 
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest
 
+from epitrace.accounts.scope import has_capability
 from epitrace.cases.models import Case
 from epitrace.contacts.choices import Relation, Setting
 from epitrace.contacts.models import Exposure
@@ -19,7 +21,6 @@ from epitrace.interviews.choices import CallOutcome
 from epitrace.interviews.forms import ContactEntryForm
 from epitrace.interviews.models import CallAttempt, Interview
 from epitrace.interviews.sheet import InterviewSheet
-from epitrace.web.context import navigation_for
 
 if TYPE_CHECKING:
     from epitrace.web.views.common import ExposureRow
@@ -40,8 +41,12 @@ STICKY = ("relation", "setting", "last_exposure_date")
 
 
 def can_change(request: HttpRequest) -> bool:
-    """Whether the page offers editing (the writes check the case's own scope)."""
-    return navigation_for(request).grants("interviews.change_interview")
+    """Whether the page offers editing (the writes check the case's own scope).
+
+    From the memberships the request's restricted lookups already read: the
+    panels come without the page's menu, so no query of their own.
+    """
+    return has_capability(request.user, "interviews.change_interview")
 
 
 # The case reaching these functions comes from the user's restricted queryset

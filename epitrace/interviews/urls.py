@@ -4,6 +4,7 @@ from epitrace.interviews import views
 
 app_name = "interviews"
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("cases/<int:pk>/panels/", views.case_panels, name="panels"),
     path("cases/<int:pk>/autosave/", views.autosave, name="autosave"),
     path("cases/<int:pk>/complete/", views.complete, name="complete"),
     path("cases/<int:pk>/attempts/", views.attempt, name="attempt"),

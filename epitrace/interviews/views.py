@@ -1,4 +1,4 @@
-"""The interview's endpoints on the case page: autosave, calls, completion, contacts.
+"""The interview's endpoints on the case page: the panels, autosave, calls, completion, contacts.
 
 Thin views over services.py and contacts.py. Every route names a case; the
 case is looked up in the user's restricted queryset (for change) before the
@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from epitrace.audit.services import record_read
 from epitrace.cases.models import Case
 from epitrace.contacts.models import Exposure
 from epitrace.interviews import contacts, panels, services
@@ -48,6 +49,25 @@ def _exposure(request: HtmxHttpRequest, case: Case, pk: int, *, read: bool) -> E
 
 def _case_page(case: Case, anchor: str) -> HttpResponse:
     return redirect(reverse("case_detail", args=[case.pk]) + anchor)
+
+
+# --- The panels -------------------------------------------------------------------------
+
+
+def case_panels(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The interview and the contacts of the case page, fetched by the page as it loads.
+
+    The page's first paint shows who the case is and how to reach them; the
+    sheet and the contacts (the costly part) follow in this one request.
+    Looked up for view like the page (a read-only role sees the interview),
+    and audited as a read of the case of its own.
+    """
+    cases = Case.objects.restrict(request.user, "view").select_related(*CASE_RELATED)
+    case = visible_or_404(request, cases, pk, read=False)
+    if refused := method_not_allowed(request, ["GET"]):
+        return refused
+    record_read(request.user, case, request=request, reason="interview")
+    return render(request, "web/includes/interview_panels.html", panels.case_panels(request, case))
 
 
 # --- The draft ----------------------------------------------------------------------------

@@ -1,9 +1,14 @@
 """Next: claim the best item a tracer may work, atomically.
 
-On PostgreSQL the claim is one short transaction: ``SELECT ... ORDER BY
-priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED`` on the queue's partial
-index, then the UPDATE and the claim-log row. Two tracers pressing Next at
-the same instant lock different rows; neither waits for the other. SQLite
+On PostgreSQL the claim is one short transaction of two statements. The
+first locks the best row: ``SELECT ... ORDER BY priority DESC, id LIMIT 1
+FOR UPDATE SKIP LOCKED`` on the partial index that matches that order (the
+tracer's assigned items first, then the pool, in one statement). The second
+claims it and writes its claim-log row (``UPDATE ... RETURNING`` feeding an
+``INSERT``) and brings back what the page and the audit event need. Two
+tracers pressing Next at the same instant lock different rows; neither waits
+for the other. The claim's timestamp is taken between the two, after the row
+lock, for the reason below. SQLite
 has no row locks: there the claim is a conditional ``UPDATE ... WHERE
 state = 'open'`` whose row count says who won, retried on the next
 candidate (and SQLite's immediate transactions serialise writers anyway).
@@ -28,6 +33,8 @@ from django.utils.translation import gettext as _
 
 from epitrace.audit.choices import Action
 from epitrace.audit.services import record
+from epitrace.cases.models import Case
+from epitrace.contacts.models import Exposure
 from epitrace.queues import conf
 from epitrace.queues.choices import ClaimEnd, State
 from epitrace.queues.errors import QueueError
@@ -80,18 +87,20 @@ def _claim_once(worker: Worker, request: HttpRequest | None) -> tuple[WorkItem |
     user = worker.user
     with transaction.atomic():  # one short transaction: the lock, the claim, its log
         item, contended = None, False
-        for queryset in candidates(worker, timezone.now()):
-            queryset = queryset.select_related("case", "exposure")
-            if connection.features.has_select_for_update_skip_locked:
-                item = _lock_first(queryset, user)
-            else:
-                item, contended = _conditional_claim(queryset, user)
-            if item is not None or contended:
-                break
+        if connection.vendor == "postgresql":
+            item = _claim_best(worker)
+        else:
+            for queryset in candidates(worker, timezone.now()):
+                item, contended = _conditional_claim(
+                    queryset.select_related("case", "exposure"), user
+                )
+                if item is not None or contended:
+                    break
+            if item is not None:
+                assert item.claimed_at is not None
+                ClaimLog.objects.create(item_id=item.pk, user=user, claimed_at=item.claimed_at)
         if item is None:
             return None, contended
-        assert item.claimed_at is not None
-        ClaimLog.objects.create(item_id=item.pk, user=user, claimed_at=item.claimed_at)
         record(
             Action.UPDATE,
             actor=user,
@@ -103,14 +112,88 @@ def _claim_once(worker: Worker, request: HttpRequest | None) -> tuple[WorkItem |
     return item, False
 
 
-def _lock_first(queryset: QuerySet[WorkItem], user: Any) -> WorkItem | None:
-    """PostgreSQL: the first row nobody else holds, locked until our commit, claimed."""
-    item = queryset.select_for_update(skip_locked=True, of=("self",)).first()
-    if item is None:
+def _claim_best(worker: Worker) -> WorkItem | None:
+    """PostgreSQL: lock the first row nobody else holds, then claim it and log the claim."""
+    assigned, pool = candidates(worker, timezone.now())
+    picks = [
+        queryset.values("pk")[:1].select_for_update(skip_locked=True, of=("self",))
+        for queryset in (assigned, pool)
+    ]
+    sqls, params = [], []
+    for pick in picks:
+        sql, pick_params = pick.query.get_compiler(connection=connection).as_sql()
+        sqls.append(sql)
+        params += pick_params
+    # The assigned items come first; the pool is read only when none is left.
+    # Only table names and Django's own compiled SQL are spliced in; values are parameters.
+    lock = f"WITH assigned(id) AS ({sqls[0]}), pool(id) AS ({sqls[1]}) " + (  # noqa: S608
+        "SELECT id FROM assigned UNION ALL SELECT id FROM pool LIMIT 1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(lock, params)
+        row = cursor.fetchone()
+    if row is None:
         return None
-    # PostgreSQL re-checked state='open' on the row it locked: this update must win.
-    if not _take(item, user):
+    item = _take_and_log(row[0], worker.user)
+    # PostgreSQL re-checked state='open' on the row it locked: the claim must have won.
+    if item is None:
         raise QueueError(_("The item was taken by someone else; press Next again."))
+    return item
+
+
+_FIELDS = list(WorkItem._meta.concrete_fields)
+# Table and column names from the models; every value is a parameter.
+_CLAIM_SQL = f"""
+WITH claimed AS (
+    UPDATE {WorkItem._meta.db_table} AS w
+    SET state = %(claimed)s, claimed_by_id = %(user)s, claimed_at = %(stamp)s,
+        claim_expires_at = %(expires)s, updated_at = %(stamp)s
+    WHERE w.id = %(item)s AND w.state = %(open)s
+    RETURNING {", ".join(f"w.{f.column}" for f in _FIELDS)}
+), logged AS (
+    INSERT INTO {ClaimLog._meta.db_table} (item_id, user_id, claimed_at, released_at, ended)
+    SELECT id, %(user)s, %(stamp)s, NULL, '' FROM claimed
+    RETURNING item_id
+)
+SELECT claimed.*, c.person_id, e.contact_id
+FROM claimed
+JOIN logged ON logged.item_id = claimed.id
+LEFT JOIN {Case._meta.db_table} AS c ON c.id = claimed.case_id
+LEFT JOIN {Exposure._meta.db_table} AS e ON e.id = claimed.exposure_id
+"""  # noqa: S608
+
+
+def _take_and_log(pk: int, user: Any) -> WorkItem | None:
+    """The claim UPDATE and its claim-log row in one statement; the claimed item, or None.
+
+    The item comes back with a bare case (its person) or exposure (its
+    contact): what the audit event and the work page's address need, without
+    reading either row again.
+    """
+    stamp = timezone.now()  # after the lock: later than the end of any earlier claim
+    values = {
+        "claimed": State.CLAIMED,
+        "open": State.OPEN,
+        "user": user.pk,
+        "stamp": stamp,
+        "expires": stamp + conf.claim_timeout(),
+        "item": pk,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_SQL, values)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    names = [f.attname for f in _FIELDS]
+    item = WorkItem.from_db(connection.alias, names, row[: len(names)])
+    person_id, contact_id = row[len(names) :]
+    # Only the ids are known: any other field of these loads on access, like .only().
+    if item.case_id is not None:
+        item.case = Case.from_db(connection.alias, ["id", "person_id"], [item.case_id, person_id])
+    elif item.exposure_id is not None:
+        item.exposure = Exposure.from_db(
+            connection.alias, ["id", "contact_id"], [item.exposure_id, contact_id]
+        )
     return item
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 import re
 
 import pytest
-from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect
+from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Route, expect
 
 from epitrace.accounts.testing import enrol_totp_for
 from epitrace.cases.choices import InvestigationStatus
@@ -61,6 +61,11 @@ def watch_csp(page: Page) -> list[str]:
     return found
 
 
+def interview_ready(page: Page) -> None:
+    """The interview arrives right after the case page (htmx); its script starts on it."""
+    expect(page.locator("[data-interview][data-started]")).to_have_count(1)
+
+
 def add_contact(page: Page, given: str, family: str, **fields: str) -> None:
     entry = page.locator("#contact-entry")
     page.keyboard.press("Escape")  # out of the field being typed in
@@ -93,7 +98,7 @@ def test_a_tracer_interviews_a_case_and_its_contacts_reach_the_queue(
     # Next: the case page, at the investigation item the tracer now holds.
     page.get_by_role("button", name="Next").click()
     expect(page).to_have_url(re.compile(rf"/cases/{case.pk}/#work-item-{item.pk}$"))
-    page.wait_for_load_state()  # the page's script is deferred
+    interview_ready(page)
     page.keyboard.press("5")  # Reached
     expect(page.locator("#call-attempts")).to_contain_text("Call recorded: Reached.")
     expect(page.locator("#case-badges")).to_contain_text("In progress")
@@ -176,7 +181,7 @@ def test_what_is_typed_offline_is_saved_when_the_connection_returns(
     page.goto(url)
     sign_in(page, tracer.username, enrol_totp_for(tracer))
     expect(page).to_have_url(url)
-    page.wait_for_load_state()  # the page's script is deferred: it must listen first
+    interview_ready(page)
     notes = page.locator("#interview-panel").get_by_label("Notes", exact=True)
     status = page.locator("[data-save-status]")
 
@@ -201,7 +206,7 @@ def test_what_is_typed_offline_is_saved_when_the_connection_returns(
     context.set_offline(False)
     again = context.new_page()
     again.goto(url)
-    again.wait_for_load_state()
+    interview_ready(again)
     address = again.locator("#interview-panel").get_by_label("Isolation address (when not at home)")
     expect(address).to_have_value("12 Harbor Street, with her sister")
     expect(again.locator("[data-save-status]")).to_have_text("All changes saved")
@@ -218,7 +223,7 @@ def test_a_household_member_is_added_in_one_click_and_completion_lists_whats_mis
     page.goto(url)
     sign_in(page, tracer.username, enrol_totp_for(tracer))
     expect(page).to_have_url(url)
-    page.wait_for_load_state()  # the page's script is deferred: it must listen first
+    interview_ready(page)
     page.get_by_role("button", name="Add household member").click()
     row = page.locator('[data-autosave-rows="household"] tr').first
     expect(row.get_by_label("Given name")).to_be_focused()
@@ -241,3 +246,38 @@ def test_a_household_member_is_added_in_one_click_and_completion_lists_whats_mis
     expect(problems).to_be_focused()
     expect(problems.get_by_role("link", name="Name as confirmed")).to_be_visible()
     assert Interview.objects.get(case=case).status == "draft"
+
+
+def test_the_interview_arrives_after_the_page_and_a_failed_load_can_be_retried(
+    live_server, page: Page
+) -> None:
+    personas = build_personas()
+    case = december_case(personas)
+    tracer = personas.a.tracer
+    page.set_viewport_size({"width": 1280, "height": 700})
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
+    sign_in(page, tracer.username, enrol_totp_for(tracer))
+    interview_ready(page)
+    page.goto(f"{live_server.url}/queues/")
+    page.goto(f"{live_server.url}/cases/{case.pk}/#contacts")
+    interview_ready(page)
+    # The link to the contacts is followed once they have arrived.
+    contacts = page.locator("#contacts")
+    expect(contacts).to_be_in_viewport()
+
+    # The server fails once: the page says so and offers to try again.
+    failures = {"left": 1}
+
+    def fail_once(route: Route) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            route.fulfill(status=500, body="")
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/interviews/cases/\d+/panels/$"), fail_once)
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
+    expect(page.get_by_text("The interview could not be loaded.")).to_be_visible()
+    page.get_by_role("button", name="Try again").click()
+    interview_ready(page)
+    expect(page.locator("#interview-panel").get_by_label("Name as confirmed")).to_be_visible()

@@ -18,6 +18,7 @@ from epitrace.interviews.choices import CallOutcome
 from epitrace.interviews.models import CallAttempt, Interview
 from epitrace.interviews.tests.conftest import World, entry
 from epitrace.testing import factories as f
+from epitrace.web.tests.utils import page_as_shown
 
 pytestmark = pytest.mark.django_db
 METHODS = ["get", "head", "post", "put", "patch", "delete", "options"]
@@ -29,6 +30,7 @@ def routes(case_pk: int, exposure_pk: int) -> dict[str, list[str]]:
     one = {"pk": case_pk}
     both = {"pk": case_pk, "exposure_pk": exposure_pk}
     return {
+        reverse("interviews:panels", kwargs=one): ["get", "head"],
         reverse("interviews:autosave", kwargs=one): ["post"],
         reverse("interviews:complete", kwargs=one): ["post"],
         reverse("interviews:attempt", kwargs=one): ["post"],
@@ -49,9 +51,8 @@ def autosave(client: Client, world: World, stamp: int = 1, **values: Any) -> Any
 
 
 def case_page(client: Client, world: World) -> str:
-    response = client.get(reverse("case_detail", args=[world.case.pk]))
-    assert response.status_code == 200
-    return response.content.decode()
+    """The case page with the interview and contacts it loads right after."""
+    return page_as_shown(client, reverse("case_detail", args=[world.case.pk]))
 
 
 # --- Access -----------------------------------------------------------------------------------

@@ -46,6 +46,7 @@ class QueueFigures:
     claim_p50_ms: float
     page_p50_ms: float
     complete_p95_ms: float
+    panel_p95_ms: float
     claims: int
     empty_next: int
     measured_s: float
@@ -145,6 +146,8 @@ def _figures(
         claim_p50_ms=percentile(by_name.get("next", []), 50),
         page_p50_ms=percentile(by_name.get("case page", []), 50),
         complete_p95_ms=percentile(by_name.get("complete", []), 95),
+        # The interview and contacts the case page fetches as it loads.
+        panel_p95_ms=percentile(by_name.get("case panel", []), 95),
         claims=timings["counts"]["claims"],
         empty_next=timings["counts"]["empty_next"],
         measured_s=round(measured, 1),

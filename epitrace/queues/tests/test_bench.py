@@ -52,6 +52,9 @@ def test_a_small_run_measures_tracers_over_http(transactional_db: None) -> None:
     assert figures["claims"] > 0
     assert figures["claim_p95_ms"] > 0
     assert figures["page_p95_ms"] > 0
+    assert (
+        figures["panel_p95_ms"] > 0
+    )  # the interview the case page loads, fetched as a browser does
     assert figures["cases"] == 300
     # The tracers' claims are in the log, each by a bench tracer.
     claimed = ClaimLog.objects.filter(user__username__startswith="bench.tracer")

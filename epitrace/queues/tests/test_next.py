@@ -6,11 +6,12 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from epitrace.audit.models import AuditEvent
 from epitrace.queues import claims, services
-from epitrace.queues.choices import ClaimEnd, Outcome, State
+from epitrace.queues.choices import ClaimEnd, Kind, Outcome, State
 from epitrace.queues.errors import QueueError
 from epitrace.queues.integrity import overlapping_claims
 from epitrace.queues.models import ClaimLog, WorkItem
@@ -42,6 +43,44 @@ def test_next_claims_the_highest_priority_item_and_logs_it(personas: Personas) -
     assert second is not None
     assert second.pk == older.pk
     assert services.next_item(user) is None
+
+
+def test_the_postgresql_claim_locks_then_claims_and_logs_in_one_statement(
+    personas: Personas,
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the SKIP LOCKED claim is PostgreSQL's")
+    jur = personas.a.jurisdiction
+    item = case_item(jur)
+    user = fresh(personas.a.tracer)
+    with CaptureQueriesContext(connection) as captured:
+        got = services.next_item(user)
+    assert got is not None
+    assert got.pk == item.pk
+    sql = [q["sql"] for q in captured.captured_queries]
+    locks = [s for s in sql if "SKIP LOCKED" in s and "queues_workitem" in s]
+    assert len(locks) == 1  # the assigned items and the pool, one statement
+    claims_ = [s for s in sql if 'UPDATE "queues_workitem"' in s or "UPDATE queues_workitem" in s]
+    assert len(claims_) == 1
+    assert "INSERT INTO queues_claimlog" in claims_[0]
+    assert not any(s.startswith('INSERT INTO "queues_claimlog"') for s in sql)
+    # What the page's address and the audit event need came back with the claim.
+    assert item.case is not None
+    with CaptureQueriesContext(connection) as later:
+        assert got.person_id == item.case.person_id
+    assert not later.captured_queries
+    assert ClaimLog.objects.get(item=got).user_id == user.pk
+
+
+def test_a_contacts_item_comes_back_with_its_contact(personas: Personas) -> None:
+    exposure = personas.a.exposure
+    item = services.open_item(Kind.NOTIFICATION, exposure=exposure)
+    got = services.next_item(fresh(personas.a.tracer))
+    assert got is not None
+    assert got.pk == item.pk
+    assert got.person_id == exposure.contact_id
+    event = AuditEvent.objects.filter(object_type="queues.workitem", reason="claim").get()
+    assert event.person_id == exposure.contact_id
 
 
 def test_a_tracer_never_gets_another_jurisdictions_item(personas: Personas) -> None:

@@ -8,9 +8,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from epitrace.audit.models import AuditEvent
 from epitrace.testing.personas import Personas
 from epitrace.web.tests import make
-from epitrace.web.tests.utils import without_csrf_tokens
+from epitrace.web.tests.utils import lazy_parts, page_as_shown, without_csrf_tokens
 
 
 def url(pk: int) -> str:
@@ -36,9 +37,36 @@ def test_case_page_shows_header_dates_contact_labs_and_contacts(
     assert f'href="tel:{phone}"' in body
     assert side.person.street in body
     assert "State Public Health Laboratory" in body  # the lab result
-    assert "Tomas Alvarez" in body  # the contact elicited
-    assert reverse("person_detail", args=[side.contact.pk]) in body
     assert "No other case." in body
+    # The interview and the contacts follow the first paint, in one request.
+    assert "Tomas Alvarez" not in body
+    assert lazy_parts(body) == [reverse("interviews:panels", args=[side.case.pk])]
+    shown = page_as_shown(client, url(side.case.pk))
+    assert "Tomas Alvarez" in shown  # the contact elicited
+    assert reverse("person_detail", args=[side.contact.pk]) in shown
+    assert 'id="interview"' in shown
+
+
+def test_the_panels_are_a_read_of_the_case_and_hidden_like_it(
+    personas: Personas, client: Client
+) -> None:
+    panels = reverse("interviews:panels", args=[personas.a.case.pk])
+    client.force_login(personas.b.tracer)
+    forbidden = client.get(panels)
+    missing = client.get(reverse("interviews:panels", args=[999_999]))
+    assert forbidden.status_code == missing.status_code == 404
+    assert without_csrf_tokens(forbidden.content) == without_csrf_tokens(missing.content)
+
+    client.force_login(personas.a.tracer)
+    assert client.get(panels).status_code == 200
+    read = AuditEvent.objects.filter(
+        action="read", object_type="cases.case", object_id=str(personas.a.case.pk)
+    ).get()
+    assert (read.actor_id, read.reason, read.person_id) == (
+        personas.a.tracer.pk,
+        "interview",
+        personas.a.person.pk,
+    )
 
 
 def test_other_jurisdictions_case_is_not_found(personas: Personas, client: Client) -> None:
@@ -87,8 +115,7 @@ def test_elicited_contact_who_became_a_case_links_forward(
     side.exposure.resulting_case = contact_case
     side.exposure.save(update_fields=["resulting_case"])
     client.force_login(side.tracer)
-    body = client.get(url(side.case.pk)).content.decode()
-    assert contact_case.number in body
+    assert contact_case.number in page_as_shown(client, url(side.case.pk))
 
 
 def test_guardian_is_shown_only_when_visible(personas: Personas, client: Client) -> None:
@@ -137,9 +164,26 @@ def test_case_page_query_count_does_not_grow_with_contacts_and_labs(
 
     add(2)
     client.force_login(side.tracer)
+    panels = reverse("interviews:panels", args=[side.case.pk])
     with CaptureQueriesContext(connection) as few:
         client.get(url(side.case.pk))
+    with CaptureQueriesContext(connection) as few_in_panels:
+        client.get(panels)
     add(20)
     with django_assert_max_num_queries(len(few)):
         response = client.get(url(side.case.pk))
+    assert len(response.context["as_contact"]) == 22
+    with django_assert_max_num_queries(len(few_in_panels)):
+        response = client.get(panels)
     assert len(response.context["elicited"]) == 23
+
+
+def test_the_first_paint_is_a_handful_of_queries(personas: Personas, client: Client) -> None:
+    """What the tracer sees at once after Next: the sheet and the contacts come after."""
+    client.force_login(personas.a.tracer)
+    client.get(url(personas.a.case.pk))  # the session's first use settles it
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url(personas.a.case.pk)).status_code == 200
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert not any('"interviews_' in sql for sql in reads)
+    assert len(reads) <= 16, "\n".join(reads)

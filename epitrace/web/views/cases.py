@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
@@ -9,7 +11,6 @@ from django.views.decorators.http import require_http_methods
 from epitrace.audit.services import record_search
 from epitrace.cases.models import Case
 from epitrace.contacts.models import Exposure
-from epitrace.interviews.panels import case_panels
 from epitrace.labs.models import LabResult
 from epitrace.people.models import ContactPoint, Person
 from epitrace.web.access import method_not_allowed, visible_or_404
@@ -45,6 +46,12 @@ def case_list(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def case_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The case page's first paint: who, how to reach them, the work item, the record.
+
+    The interview and the contacts (the sheet's many fields) are fetched by
+    the page as it loads, from ``interviews:panels``: the tracer who pressed
+    Next sees the case at once and is dialling while the sheet arrives.
+    """
     user = request.user
     case = visible_or_404(
         request,
@@ -56,26 +63,19 @@ def case_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if refused := method_not_allowed(request, ["GET"]):
         return refused
     person = case.person
-    people = Person.objects.restrict(user, "view")
-    # The contacts' own records are visible here: a jurisdiction that elicited
-    # a contact keeps sight of them (Person.scope_q), and this case is ours.
-    elicited = Exposure.objects.restrict(user, "view").filter(case=case).select_related("contact")
     as_contact = Exposure.objects.restrict(user, "view").filter(contact=person)
-    elicited_rows = exposure_rows(user, elicited, link="resulting_case_id")
+    person_visible, guardian = _person_and_guardian(user, person)
     context = {
-        # The interview (calls, the sheet) and the contacts panel: a fixed few queries.
-        **case_panels(request, case, elicited=elicited_rows),
         "case": case,
         "person": person,
         # A case may outlive its person's move to another jurisdiction: the
         # case stays ours, the person's page and contact points may not.
-        "person_visible": people.filter(pk=person.pk).exists(),
+        "person_visible": person_visible,
         "contact_points": ContactPoint.objects.restrict(user, "view").filter(person=person),
-        "guardian": people.filter(pk=person.guardian_id).first() if person.guardian_id else None,
+        "guardian": guardian,
         "labs": LabResult.objects.restrict(user, "view")
         .filter(case=case)
         .select_related("disease"),
-        "elicited": elicited_rows,
         "as_contact": exposure_rows(user, as_contact, link="case_id"),
         "other_cases": Case.objects.restrict(user, "view")
         .filter(person=person)
@@ -83,3 +83,11 @@ def case_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         .select_related("disease", "jurisdiction"),
     }
     return render(request, "web/case_detail.html", context)
+
+
+def _person_and_guardian(user: Any, person: Person) -> tuple[bool, Person | None]:
+    """Whether the person's own page is within reach, and their visible guardian: one query."""
+    wanted = [person.pk] if person.guardian_id is None else [person.pk, person.guardian_id]
+    found = {p.pk: p for p in Person.objects.restrict(user, "view").filter(pk__in=wanted)}
+    guardian = found.get(person.guardian_id) if person.guardian_id is not None else None
+    return person.pk in found, guardian
