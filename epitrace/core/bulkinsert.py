@@ -18,13 +18,56 @@ as ``save()`` would.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from django.db import connection, models
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 _sequences: dict[str, str] = {}
+M = TypeVar("M", bound=models.Model)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What ``insert`` needs to know of a model, worked out once per model."""
+
+    columns: str  # the quoted column list, primary key first
+    names: tuple[str, ...]  # the instance attributes, in column order
+    stamped: tuple[str, ...]  # auto_now / auto_now_add attributes
+    jsons: tuple[int, ...]  # positions of JSON columns in a row
+    # (field name, attname, attname of the target) of each foreign key
+    relations: tuple[tuple[str, str, str], ...]
+
+
+_plans: dict[type[models.Model], _Plan] = {}
+
+
+def _plan(model: type[models.Model]) -> _Plan:
+    plan = _plans.get(model)
+    if plan is None:
+        meta = model._meta
+        fields = [f for f in meta.concrete_fields if not f.primary_key]
+        names = (meta.pk.attname, *(f.attname for f in fields))
+        plan = _plans[model] = _Plan(
+            columns=", ".join(
+                connection.ops.quote_name(c) for c in [meta.pk.column] + [f.column for f in fields]
+            ),
+            names=names,
+            stamped=tuple(
+                f.attname
+                for f in fields
+                if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+            ),
+            jsons=tuple(names.index(f.attname) for f in fields if isinstance(f, models.JSONField)),
+            relations=tuple(
+                (f.name, f.attname, f.target_field.attname)  # type: ignore[attr-defined]
+                for f in meta.concrete_fields
+                if f.is_relation
+            ),
+        )
+    return plan
 
 
 def insert(objs: Sequence[models.Model]) -> None:
@@ -35,18 +78,8 @@ def insert(objs: Sequence[models.Model]) -> None:
         model._default_manager.bulk_create(objs)
         return
     meta = model._meta
+    plan = _plan(model)
     now = timezone.now()
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    stamped = [
-        f.attname
-        for f in fields
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-    ]
-    jsons = [f.attname for f in fields if isinstance(f, models.JSONField)]
-    names = [meta.pk.attname] + [f.attname for f in fields]
-    columns = ", ".join(
-        connection.ops.quote_name(c) for c in [meta.pk.column] + [f.column for f in fields]
-    )
     # Rows whose key is another row's (a one-to-one primary key) bring their own.
     ids = (
         [obj.pk for obj in objs]
@@ -54,25 +87,90 @@ def insert(objs: Sequence[models.Model]) -> None:
         else _allocate(meta.db_table, meta.pk.column, len(objs))
     )
     for obj, pk in zip(objs, ids, strict=True):
-        obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
+        _take_related_ids(obj, plan.relations)
         obj.pk = pk
-        for name in stamped:
+        for name in plan.stamped:
             setattr(obj, name, now)
     table = connection.ops.quote_name(meta.db_table)
     raw = connection.connection
     assert raw is not None
-    with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+    names, jsons = plan.names, plan.jsons
+    with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({plan.columns}) FROM STDIN") as copy:
         for obj in objs:
             values = obj.__dict__
             row: list[Any] = [values[name] for name in names]
-            for name in jsons:
-                index = names.index(name)
+            for index in jsons:
                 if row[index] is not None:
                     row[index] = Jsonb(row[index])
             copy.write_row(row)
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+def _take_related_ids(obj: models.Model, relations: tuple[tuple[str, str, str], ...]) -> None:
+    """Django's ``_prepare_related_fields_for_save`` for the foreign keys, at
+    the cost of one lookup when nothing is cached: a related object saved
+    since it was assigned gives its id; an unsaved one is refused."""
+    cache = obj._state.fields_cache
+    if not cache:
+        return
+    values = obj.__dict__
+    for name, attname, target in relations:
+        other = cache.get(name)
+        if other is None:
+            continue
+        key = getattr(other, target)
+        if key is None:
+            raise ValueError(
+                f"bulk_create() prohibited to prevent data loss due to unsaved "
+                f"related object '{name}'."
+            )
+        if values[attname] in (None, ""):
+            values[attname] = key
+        elif values[attname] != key:
+            del cache[name]  # the id was changed by hand: it wins, as in Django
+
+
+# (attname, name, field) of each concrete field, in the order Model(*args) takes them.
+_layouts: dict[type[models.Model], tuple[tuple[str, str, models.Field[Any, Any]], ...]] = {}
+
+
+def new_instance(model: type[M], values: dict[str, Any]) -> M:
+    """``model(**values)``, about three times faster, for building many rows.
+
+    Django's keyword path looks every field up by exception when it is not
+    given; the positional path (the one querysets use) sets each attribute
+    once. Values are given by attname (``person_id``) or, for a foreign key,
+    by name with the related instance (``person``), which is then assigned
+    through its descriptor exactly as the keyword path does. Fields not
+    given get their default.
+    """
+    layout = _layouts.get(model)
+    if layout is None:
+        layout = _layouts[model] = tuple(
+            (f.attname, f.name, f) for f in model._meta.concrete_fields
+        )
+    args: list[Any] = []
+    related: list[tuple[str, Any]] = []
+    used = 0
+    for attname, name, field in layout:
+        if attname in values:
+            args.append(values[attname])
+            used += 1
+        elif name != attname and name in values:
+            args.append(None)
+            related.append((name, values[name]))
+            used += 1
+        else:
+            args.append(field.get_default())
+    if used != len(values):
+        known = {n for a, n, _ in layout} | {a for a, n, _ in layout}
+        raise TypeError(f"{model.__name__}() got unexpected fields {sorted(set(values) - known)}")
+    obj = model(*args)
+    for name, value in related:
+        setattr(obj, name, value)
+    return obj
 
 
 def _allocate(table: str, column: str, count: int) -> list[int]:

@@ -26,7 +26,7 @@ class RawMessage(models.Model):
     source = models.CharField(max_length=32, help_text=_("file, mllp, api, drop folder..."))
     source_name = models.CharField(max_length=500, blank=True)
     content = models.TextField()
-    sha256 = models.CharField(max_length=64, db_index=True)
+    sha256 = models.CharField(max_length=64)
     control_id = models.CharField(max_length=200, blank=True)
     sending_facility = models.CharField(max_length=200, blank=True)
     state = models.CharField(
@@ -51,7 +51,13 @@ class RawMessage(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-id"]
-        indexes = [models.Index(fields=["state", "-received_at"], name="rawmessage_state")]
+        # Declared here, not with db_index: on PostgreSQL a field's own index
+        # on a CharField comes with a second, LIKE-pattern one, and a digest is
+        # only ever looked up whole (every extra index slows the importer).
+        indexes = [
+            models.Index(fields=["state", "-received_at"], name="rawmessage_state"),
+            models.Index(fields=["sha256"], name="rawmessage_sha256"),
+        ]
 
     def __str__(self) -> str:
         return f"message {self.pk}"
@@ -146,8 +152,13 @@ class IngestKey(models.Model):
     partitioned results table could not hold a global unique key.
     """
 
-    key = models.CharField(max_length=300, unique=True)
+    key = models.CharField(max_length=300)
     raw_message = models.ForeignKey(RawMessage, on_delete=models.CASCADE, related_name="keys")
+
+    class Meta:
+        # A constraint rather than ``unique=True``: the field's own unique index
+        # would come with an unused LIKE-pattern index, written for every key.
+        constraints = [models.UniqueConstraint(fields=["key"], name="ingestkey_unique_key")]
 
     def __str__(self) -> str:
         return self.key

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from epitrace.labs.ingest.report import Patient
 from epitrace.people.linkage import model as fs
@@ -74,7 +74,7 @@ _DIFFERENT = [spec.levels.index("different") for spec in FIELDS]
 class Candidate:
     person_id: int
     probability: float
-    explanation: fs.Explanation
+    explanation: fs.Explanation | None  # only for grey-zone candidates, which are queued
     identity_agrees: bool = True
 
 
@@ -112,12 +112,24 @@ class BatchMatcher:
         self.model = model or importer_model()
         self.known = _Known()
         self._new: list[Person] = []  # persons created in this batch, not saved yet
+        # Blocking keys by id() of a record; the record is kept so the id stays its own.
+        self._keys: dict[int, tuple[Record, frozenset[str]]] = {}
 
-    def prepare(self, patients: Sequence[Patient]) -> list[Record]:
-        """Fetch the candidates of ``patients``; returns their records, in order."""
+    def prepare(
+        self, patients: Sequence[Patient], records: Sequence[Record | None] = ()
+    ) -> list[Record]:
+        """Fetch the candidates of ``patients``; returns their records, in order.
+
+        ``records`` may bring the patients' records already built (the
+        importer's parsing workers build them): None or absent ones are built here.
+        """
         index_pending()
-        records = [from_patient(str(i), p) for i, p in enumerate(patients)]
-        wanted_keys = {key for record in records for key in keys_of(record)}
+        given = list(records) + [None] * (len(patients) - len(records))
+        built = [
+            record if record is not None else from_patient(str(i), p)
+            for i, (p, record) in enumerate(zip(patients, given, strict=True))
+        ]
+        wanted_keys = {key for record in built for key in self.keys(record)}
         wanted_ids = {
             (i.authority, i.value)
             for p in patients
@@ -127,35 +139,42 @@ class BatchMatcher:
         ids: set[int] = set()
         if wanted_keys:
             for person_id, key in PersonMatchKey.objects.filter(
-                key__any=list(wanted_keys)
+                key__any=frozenset(wanted_keys)
             ).values_list("person_id", "key"):
                 self.known.by_key[key].add(person_id)
                 ids.add(person_id)
         if wanted_ids:
             values = {value for _, value in wanted_ids}
             for person_id, authority, value in PersonIdentifier.objects.filter(
-                value__any=list(values)
+                value__any=frozenset(values)
             ).values_list("person_id", "authority", "value"):
                 if (authority, value) in wanted_ids:
                     self.known.by_identifier[(authority, value)].add(person_id)
                     ids.add(person_id)
         self._fetch(ids - self.known.persons.keys())
-        return records
+        return built
+
+    def keys(self, record: Record) -> frozenset[str]:
+        """``keys_of(record)``, computed once per record of the batch."""
+        found = self._keys.get(id(record))
+        if found is None or found[0] is not record:
+            found = self._keys[id(record)] = (record, frozenset(keys_of(record)))
+        return found[1]
 
     def _fetch(self, ids: set[int]) -> None:
         if not ids:
             return
-        people = Person.objects.filter(pk__any=list(ids), purged_at__isnull=True).filter(
+        people = Person.objects.filter(pk__any=frozenset(ids), purged_at__isnull=True).filter(
             not_absorbed_q()
         )
         phones: dict[int, list[str]] = defaultdict(list)
         for person_id, value in ContactPoint.objects.filter(
-            person_id__any=list(ids), kind="phone"
+            person_id__any=frozenset(ids), kind="phone"
         ).values_list("person_id", "value"):
             phones[person_id].append(value)
         identifiers: dict[int, list[tuple[str, str]]] = defaultdict(list)
         for person_id, authority, value in PersonIdentifier.objects.filter(
-            person_id__any=list(ids)
+            person_id__any=frozenset(ids)
         ).values_list("person_id", "authority", "value"):
             identifiers[person_id].append((authority, value))
         for person in people:
@@ -169,12 +188,17 @@ class BatchMatcher:
         if by_identifier is not None:
             return Match(by_identifier, "identifier", 1.0)
         scored = self._score(record)
-        sure = [c for c in scored if c.probability >= MATCH and c.identity_agrees]
+        sure = [c for c, _ in scored if c.probability >= MATCH and c.identity_agrees]
         if sure:
             best = sure[0]
             return Match(self._person(best.person_id), "probabilistic", best.probability)
-        review = tuple(c for c in scored if c.probability >= REVIEW)
-        return Match(None, "none", scored[0].probability if scored else 0.0, review)
+        # Only a grey-zone candidate goes to the review queue, with why.
+        review = tuple(
+            replace(c, explanation=self.model.explain(pattern))
+            for c, pattern in scored
+            if c.probability >= REVIEW
+        )
+        return Match(None, "none", scored[0][0].probability if scored else 0.0, review)
 
     def add(self, person: Person, patient: Patient, record: Record) -> None:
         """Register a person created for ``patient`` (saved or not yet)."""
@@ -184,7 +208,7 @@ class BatchMatcher:
             self._new.append(person)
         self.known.persons[handle] = person
         self.known.records[handle] = record
-        for key in keys_of(record):
+        for key in self.keys(record):
             self.known.by_key[key].add(handle)
         for identifier in patient.identifiers:
             if identifier.value and identifier.authority:
@@ -207,9 +231,10 @@ class BatchMatcher:
         # The oldest record holding it; persons of this batch come after stored ones.
         return self._person(min(live, key=lambda h: (h < 0, abs(h))))
 
-    def _score(self, record: Record) -> list[Candidate]:
+    def _score(self, record: Record) -> list[tuple[Candidate, fs.Pattern]]:
+        """Candidates best first, each with its comparison pattern (for explaining)."""
         handles: set[int] = set()
-        for key in keys_of(record):
+        for key in self.keys(record):
             handles |= self.known.by_key.get(key, set())
         found = []
         for handle in handles:
@@ -217,11 +242,12 @@ class BatchMatcher:
             if other is None:
                 continue  # purged or absorbed: never matched
             pattern = compare(record, other)
-            explanation = self.model.explain(pattern)
+            # explain()'s posterior, cached per pattern.
+            probability = self.model.probability(pattern)
             agrees = all(pattern[f] not in (FIELDS[f].missing, _DIFFERENT[f]) for f in IDENTITY)
-            found.append(Candidate(handle, explanation.probability, explanation, agrees))
+            found.append((Candidate(handle, probability, None, agrees), pattern))
         # Best first; between equals the oldest record.
-        found.sort(key=lambda c: (-c.probability, c.person_id < 0, abs(c.person_id)))
+        found.sort(key=lambda c: (-c[0].probability, c[0].person_id < 0, abs(c[0].person_id)))
         return found[:MAX_CANDIDATES]
 
     def resolve(self, candidate: Candidate) -> int | None:
@@ -262,6 +288,7 @@ def propose(
         other = batch.resolve(candidate) if batch else candidate.person_id
         if other is None or other == person_id:
             continue
+        assert candidate.explanation is not None  # every grey-zone candidate has one
         found = propose_duplicate(
             person_id,
             other,

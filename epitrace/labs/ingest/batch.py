@@ -25,11 +25,11 @@ from typing import Any
 from django.utils import timezone
 
 from epitrace.cases.models import Case
-from epitrace.core.bulkinsert import insert, insert_rows
+from epitrace.core.bulkinsert import insert, insert_rows, new_instance
 from epitrace.diseases.models import Interpretation
 from epitrace.labs.choices import MessageState, ResultStatus
 from epitrace.labs.ingest.normalise import status_of
-from epitrace.labs.ingest.reading import Entry
+from epitrace.labs.ingest.reading import Entry, unpack_record
 from epitrace.labs.ingest.records import (
     REPLACING,
     RecordWriter,
@@ -49,7 +49,7 @@ from epitrace.people.linkage import model as fs
 from epitrace.people.linkage import text
 from epitrace.people.linkage.record import Record
 from epitrace.people.matching import BatchMatcher, Match, propose
-from epitrace.people.matchkeys import keys_of, phone_key
+from epitrace.people.matchkeys import phone_key
 from epitrace.people.models import ContactPoint, Person, PersonIdentifier, PersonMatchKey
 
 # A lab result in memory: ("db", pk) for a stored one, ("new", id()) otherwise.
@@ -77,7 +77,7 @@ class BatchWriter:
         self.new_labs: list[LabResult] = []
         self.replaced_labs: dict[int, LabResult] = {}
         self.proposals: list[tuple[Person, Match, BatchMatcher]] = []
-        self.match_keys: list[tuple[Person, Any]] = []
+        self.match_keys: list[tuple[Person, frozenset[str]]] = []
         # New phones of persons matched in the batch (stored or created earlier in it).
         self.phone_keys: dict[tuple[int, str], Person] = {}
         self.created_records: dict[int, Record] = {}
@@ -90,15 +90,23 @@ class BatchWriter:
         self._rejected([e for e in entries if e.rejected is not None])
         if fresh:
             matcher = BatchMatcher(self.model)
-            records = matcher.prepare([e.report.patient for e in fresh if e.report])
+            records = matcher.prepare(
+                [e.report.patient for e in fresh if e.report],
+                [unpack_record(e.packed_record) if e.packed_record else None for e in fresh],
+            )
             self._prefetch(matcher, fresh)
             for entry, record in zip(fresh, records, strict=True):
                 self._accept(entry, matcher, record)
         self._insert()
 
+    # The ``__any`` lookups get sets: Django walks a list parameter value by
+    # value to resolve expressions, which for a batch's thousands of keys costs
+    # more than the query; a set goes to the driver as one array (core/lookups.py).
     def _duplicates(self, accepted: list[Entry]) -> None:
         wanted = [key for e in accepted for key in e.keys]
-        known = set(IngestKey.objects.filter(key__any=wanted).values_list("key", flat=True))
+        known = set(
+            IngestKey.objects.filter(key__any=frozenset(wanted)).values_list("key", flat=True)
+        )
         for entry in accepted:
             if any(key in known for key in entry.keys):
                 entry.state = MessageState.DUPLICATE
@@ -112,7 +120,7 @@ class BatchWriter:
         digests = {e.digest for e in rejected}
         if digests:
             for raw in RawMessage.objects.filter(
-                sha256__any=list(digests), state=MessageState.REJECTED
+                sha256__any=frozenset(digests), state=MessageState.REJECTED
             ).order_by("received_at", "id"):
                 stored[raw.sha256] = raw
         for entry in rejected:
@@ -127,17 +135,20 @@ class BatchWriter:
             entry.raw = raw
 
     def _raw(self, entry: Entry, report: LabReport | None, state: str) -> RawMessage:
-        return RawMessage(
-            format=self.fmt_name,
-            source=self.source,
-            source_name=self.source_name,
-            content=entry.item.text,
-            sha256=entry.digest,
-            position=entry.item.index,
-            control_id=(report.control_id if report else "")[:200],
-            sending_facility=(report.sending_facility if report else "")[:200],
-            state=state,
-            processed_at=self.now,
+        return new_instance(
+            RawMessage,
+            {
+                "format": self.fmt_name,
+                "source": self.source,
+                "source_name": self.source_name,
+                "content": entry.item.text,
+                "sha256": entry.digest,
+                "position": entry.item.index,
+                "control_id": (report.control_id if report else "")[:200],
+                "sending_facility": (report.sending_facility if report else "")[:200],
+                "state": state,
+                "processed_at": self.now,
+            },
         )
 
     # --- what the batch could touch ---------------------------------------------
@@ -149,12 +160,12 @@ class BatchWriter:
         self.id_triples: set[tuple[str, str, str]] = set()
         self.id_pairs: set[tuple[str, str]] = set()
         for authority, type_code, value in PersonIdentifier.objects.filter(
-            value__any=list(values)
+            value__any=frozenset(values)
         ).values_list("authority", "type_code", "value"):
             self.id_triples.add((authority, type_code, value))
             self.id_pairs.add((authority, value))
         self.held_points: set[tuple[int, str, str]] = set(
-            ContactPoint.objects.filter(person_id__any=ids).values_list(
+            ContactPoint.objects.filter(person_id__any=frozenset(ids)).values_list(
                 "person_id", "kind", "value"
             )
         )
@@ -162,14 +173,16 @@ class BatchWriter:
         # Person object the matcher hands out (one object per person).
         self.cases: dict[tuple[int, int], list[Case]] = defaultdict(list)
         case_ids = []
-        for case in Case.objects.filter(person_id__any=ids).order_by("episode"):
+        for case in Case.objects.filter(person_id__any=frozenset(ids)).order_by("episode"):
             self.cases[(id(stored[case.person_id]), case.disease_id)].append(case)
             case_ids.append(case.pk)
         self.positives: dict[int, set[Token]] = defaultdict(set)
         self.case_of_lab: dict[Token, int] = {}
         by_pk = {c.pk: c for group in self.cases.values() for c in group}
         for case_id, lab_id in (
-            LabResult.objects.filter(case_id__any=case_ids, interpretation=Interpretation.POSITIVE)
+            LabResult.objects.filter(
+                case_id__any=frozenset(case_ids), interpretation=Interpretation.POSITIVE
+            )
             .exclude(status=ResultStatus.CANCELLED)
             .values_list("case_id", "pk")
         ):
@@ -186,7 +199,7 @@ class BatchWriter:
         }
         if accessions and ids:
             for lab in LabResult.objects.filter(
-                person_id__any=ids, accession__any=list(accessions)
+                person_id__any=frozenset(ids), accession__any=frozenset(accessions)
             ).order_by("id"):
                 self.earlier[_lab_key(id(stored[lab.person_id]), lab)] = lab
 
@@ -204,7 +217,7 @@ class BatchWriter:
             person.match_keyed = True
             matcher.add(person, patient, record)
             self.persons.append(person)
-            self.match_keys.append((person, record))
+            self.match_keys.append((person, matcher.keys(record)))
             self.created_records[id(person)] = record
             written.person_created = True
             if match.review:
@@ -236,8 +249,14 @@ class BatchWriter:
             self.id_triples.add((authority, type_code, value))
             self.id_pairs.add((authority, value))
             self.identifiers.append(
-                PersonIdentifier(
-                    person=person, authority=authority, type_code=type_code, value=value
+                new_instance(
+                    PersonIdentifier,
+                    {
+                        "person": person,
+                        "authority": authority,
+                        "type_code": type_code,
+                        "value": value,
+                    },
                 )
             )
         added: list[ContactPoint] = []
@@ -247,7 +266,11 @@ class BatchWriter:
             if held in self.held_points or (stored and stored in self.held_points):
                 continue
             self.held_points.add(held)
-            added.append(ContactPoint(person=person, kind=kind, value=value, rank=rank))
+            added.append(
+                new_instance(
+                    ContactPoint, {"person": person, "kind": kind, "value": value, "rank": rank}
+                )
+            )
         self.points.extend(added)
         return added
 
@@ -278,7 +301,7 @@ class BatchWriter:
             if lab.pk:
                 self.replaced_labs[lab.pk] = lab
         else:
-            lab = LabResult(**values)
+            lab = new_instance(LabResult, values)
             self.new_labs.append(lab)
         attached = self._case_for(lab, person, written)
         self._track_positive(lab)
@@ -333,7 +356,7 @@ class BatchWriter:
     # --- the writes -----------------------------------------------------------------
     def _insert(self) -> None:
         insert(self.persons)
-        keys = {(p.pk, key) for p, record in self.match_keys for key in keys_of(record)}
+        keys = {(p.pk, key) for p, keys in self.match_keys for key in keys}
         keys |= {(p.pk, key) for (_, key), p in self.phone_keys.items()}
         insert_rows(PersonMatchKey, ("person", "key"), sorted(keys))
         # Identifiers and contact points were checked against the database and

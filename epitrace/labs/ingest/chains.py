@@ -29,7 +29,7 @@ def link_new_cases(cases: Sequence[Case]) -> list[Exposure]:
         return []
     exposures = (
         Exposure.objects.filter(contact_id__any=list(by_person), resulting_case__isnull=True)
-        .select_related("case__profile")
+        .select_related("case__profile", "profile")
         .order_by("last_exposure_date", "id")
     )
     changed = []
@@ -47,11 +47,14 @@ def link_new_cases(cases: Sequence[Case]) -> list[Exposure]:
 
 
 def _caused(exposure: Exposure, candidates: list[Case]) -> Case | None:
+    # An exposure with no known source case (enrolled after an exposure
+    # notification) carries its own disease and profile.
     source = exposure.case
+    disease_id = source.disease_id if source is not None else exposure.disease_id
+    profile = source.profile if source is not None else exposure.profile
     for case in candidates:
-        if case.disease_id != source.disease_id or case.specimen_date is None:
+        if case.disease_id != disease_id or case.specimen_date is None:
             continue
-        profile = source.profile
         days = (profile.parameters.get("incubation_period_days") if profile else None) or 0
         earliest = case.specimen_date - dt.timedelta(days=int(days))
         if earliest <= exposure.last_exposure_date <= case.specimen_date:

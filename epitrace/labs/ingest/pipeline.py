@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from epitrace.accounts.scope import system_user
 from epitrace.audit.services import record_bulk
+from epitrace.cases.models import Case
 from epitrace.cases.priority import recompute_priority
 from epitrace.labs.choices import MessageState
 from epitrace.labs.feeds.arrivals import record_arrival
@@ -177,6 +178,16 @@ class Pipeline:
             record_bulk(self.actor, "create", created, reason="lab import")
         if updated:
             record_bulk(self.actor, "update", updated, reason="lab import")
+        self.cases_changed(created, updated)
+
+    def cases_changed(self, created: list[Case], updated: list[Case]) -> None:
+        """What follows from the cases a batch (or one message) created or updated.
+
+        The one place where they are known together, saved and audited, in the
+        batch's transaction: each step here is a fixed number of statements
+        per call, whatever the number of cases (a batch holds up to
+        ``EPITRACE_IMPORT_BATCH`` messages). ``updated`` holds each case once.
+        """
         linked = link_new_cases(created)
         if linked:
             record_bulk(

@@ -14,6 +14,8 @@ imports from threads).
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import logging
 import multiprocessing
@@ -24,13 +26,14 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from epitrace.labs.ingest.report import LabReport, RawItem, Rejected
 
 if TYPE_CHECKING:  # workers import this module before Django is set up
     from epitrace.labs.ingest.records import Written
     from epitrace.labs.models import RawMessage
+    from epitrace.people.linkage.record import Record
 
 log = logging.getLogger(__name__)
 Parse = Callable[[str], LabReport]
@@ -46,6 +49,9 @@ class Entry:
     report: LabReport | None = None
     keys: list[str] = field(default_factory=list)
     rejected: Rejected | None = None
+    # The matcher's view of the patient, built with the parse (pure
+    # computation), packed as plain values (see ``pack_record``).
+    packed_record: tuple[Any, ...] | None = None
     state: str = ""
     raw: RawMessage | None = None
     written: Written | None = None
@@ -93,7 +99,57 @@ def read_item(item: RawItem, parse: Parse, source_name: str) -> Entry:
 
 
 def read_batch(items: list[RawItem], parse: Parse, source_name: str) -> list[Entry]:
-    return [read_item(item, parse, source_name) for item in items]
+    """A batch read for the set-based writer: each accepted report also gets
+    its matcher record, so the main process (the one that writes) need not."""
+    from epitrace.people.linkage.record import from_patient
+
+    entries = [read_item(item, parse, source_name) for item in items]
+    for entry in entries:
+        if entry.report is not None:
+            entry.packed_record = pack_record(from_patient("", entry.report.patient))
+    return entries
+
+
+# A record crosses the process boundary as nested tuples of plain values:
+# pickle copies those at C speed, while slotted dataclasses take a Python
+# call per object each way (unpickling them cost the writing process about
+# as much as building the record).
+def pack_record(record: Record) -> tuple[Any, ...]:
+    from epitrace.people.linkage.record import Name
+
+    return tuple(
+        (value.text, value.key, value.sound, value.sound2) if isinstance(value, Name) else value
+        for value in (getattr(record, name) for name in _record_fields())
+    )
+
+
+def unpack_record(packed: tuple[Any, ...]) -> Record:
+    from epitrace.people.linkage.record import Name, Record
+
+    given, family = _name_positions()
+    values = list(packed)
+    values[given], values[family] = Name(*values[given]), Name(*values[family])
+    return Record(*values)
+
+
+@functools.cache
+def _name_positions() -> tuple[int, int]:
+    names = _record_fields()
+    return names.index(_NAME_FIELDS[0]), names.index(_NAME_FIELDS[1])
+
+
+_NAME_FIELDS = ("given", "family")
+
+
+@functools.cache
+def _record_fields() -> tuple[str, ...]:
+    from epitrace.people.linkage.record import Name, Record
+
+    found = tuple(f.name for f in dataclasses.fields(Record))
+    assert {f.name for f in dataclasses.fields(Record) if f.type in ("Name", Name)} == set(
+        _NAME_FIELDS
+    ), "Record's name fields changed: update _NAME_FIELDS"
+    return found
 
 
 def validate(report: LabReport) -> None:
@@ -148,16 +204,71 @@ def read_ahead(
         return
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_setup) as pool:
-        pending: deque[tuple[list[RawItem], Future[list[Entry]]]] = deque()
+        ahead = _Ahead(pool, workers, parse, source_name)
         for batch in (first, second, *iterator):
-            pending.append((batch, pool.submit(read_batch, batch, parse, source_name)))
-            if len(pending) > AHEAD:
-                done, future = pending.popleft()
-                yield done, future.result()
-        while pending:
-            done, future = pending.popleft()
-            yield done, future.result()
+            ahead.add(batch)
+            if len(ahead.slots) > AHEAD:
+                yield ahead.take()
+        while ahead.slots:
+            yield ahead.take()
         _note_peaks(pool)
+
+
+@dataclass
+class _Slot:
+    batch: list[RawItem]
+    job: Future[list[Entry]] | list[Entry] | None = None  # None: not sent yet
+
+    @property
+    def busy(self) -> bool:
+        return isinstance(self.job, Future) and not self.job.done()
+
+
+class _Ahead:
+    """Batches in input order, each read by a worker or, when the workers
+    are behind, by the writing process itself.
+
+    One batch more than there are workers is sent to the pool; the others
+    wait here unsent. When the writer needs the next batch and it is not
+    read yet, the writer reads the newest unsent batch instead of sitting
+    idle: on a busy machine the workers get less CPU than they need, and
+    the writer's idle time is what it can give them.
+    """
+
+    def __init__(self, pool: ProcessPoolExecutor, workers: int, parse: Parse, name: str) -> None:
+        self.pool, self.limit = pool, workers + 1
+        self.parse, self.name = parse, name
+        self.slots: deque[_Slot] = deque()
+
+    def add(self, batch: list[RawItem]) -> None:
+        self.slots.append(_Slot(batch))
+        self._send()
+
+    def take(self) -> tuple[list[RawItem], list[Entry]]:
+        head = self.slots[0]
+        while head.busy:
+            newest = next((slot for slot in reversed(self.slots) if slot.job is None), None)
+            if newest is None:
+                break  # everything is sent: wait for the workers
+            newest.job = read_batch(newest.batch, self.parse, self.name)
+        self.slots.popleft()
+        if head.job is None:
+            entries = read_batch(head.batch, self.parse, self.name)
+        elif isinstance(head.job, Future):
+            entries = head.job.result()
+        else:
+            entries = head.job
+        self._send()
+        return head.batch, entries
+
+    def _send(self) -> None:
+        sent = sum(slot.busy for slot in self.slots)
+        for slot in self.slots:
+            if sent >= self.limit:
+                return
+            if slot.job is None:
+                slot.job = self.pool.submit(read_batch, slot.batch, self.parse, self.name)
+                sent += 1
 
 
 # Largest resident memory (kB) any parsing worker reached, for ``bench ingest``.

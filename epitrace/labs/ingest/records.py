@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from epitrace.cases.choices import CaseStatus, Classification
 from epitrace.cases.models import Case
+from epitrace.core.bulkinsert import new_instance
 from epitrace.diseases.models import DiseaseProfile, Interpretation
 from epitrace.diseases.rules import isolation_end
 from epitrace.jurisdictions.services import AddressResolver
@@ -150,7 +151,7 @@ class RecordWriter:
                 setattr(earlier, name, value)
             lab = earlier
         else:
-            lab = LabResult(**values)
+            lab = new_instance(LabResult, values)
         # The case is decided before the row is written, so it is written once.
         attached = self._case_for(lab, person, written)
         lab.save()
@@ -295,6 +296,7 @@ class RecordWriter:
 
 
 REPLACING = {ResultStatus.CORRECTED, ResultStatus.CANCELLED}
+_SEXES = frozenset(Sex.values)  # the property builds a new list each time
 
 
 def new_case(
@@ -309,17 +311,20 @@ def new_case(
     specimen date by the profile's rules (the interview adds the onset)."""
     assert lab.disease_id is not None  # only a profiled test opens a case
     end = isolation_end(profile, specimen=day) if profile is not None else None
-    return Case(
-        person=person,
-        disease_id=lab.disease_id,
-        profile=profile,
-        episode=episode,
-        classification=classification,
-        jurisdiction_id=person.jurisdiction_id,
-        report_date=timezone.localdate(),
-        specimen_date=day,
-        isolation_start=day if end else None,
-        isolation_end=end,
+    return new_instance(
+        Case,
+        {
+            "person": person,
+            "disease_id": lab.disease_id,
+            "profile": profile,
+            "episode": episode,
+            "classification": classification,
+            "jurisdiction_id": person.jurisdiction_id,
+            "report_date": timezone.localdate(),
+            "specimen_date": day,
+            "isolation_start": day if end else None,
+            "isolation_end": end,
+        },
     )
 
 
@@ -354,26 +359,29 @@ def new_person(patient: Patient, resolver: AddressResolver) -> Person:
     state = usps_code(patient.state)
     residence = resolver.resolve(patient.city, patient.postcode, state)
     language = patient.language.lower()[:3] if patient.language else "en"
-    return Person(
-        given_name=patient.given_name[:100],
-        middle_name=patient.middle_name[:100],
-        family_name=patient.family_name[:100],
-        suffix=patient.suffix[:20],
-        birth_date=patient.birth_date,
-        sex=patient.sex if patient.sex in Sex.values else Sex.UNKNOWN,
-        race=patient.race[:64],
-        ethnicity=patient.ethnicity[:64],
-        preferred_language=language if language.isalpha() else "en",
-        street=patient.street[:200],
-        unit=patient.unit[:50],
-        city=patient.city[:100],
-        state=state,
-        postcode=patient.postcode[:10],
-        county=patient.county[:100],
-        town_id=residence.town_id,
-        address_status=residence.status,
-        jurisdiction_id=residence.jurisdiction_id,
-        deceased_date=patient.deceased_date,
+    return new_instance(
+        Person,
+        {
+            "given_name": patient.given_name[:100],
+            "middle_name": patient.middle_name[:100],
+            "family_name": patient.family_name[:100],
+            "suffix": patient.suffix[:20],
+            "birth_date": patient.birth_date,
+            "sex": patient.sex if patient.sex in _SEXES else Sex.UNKNOWN,
+            "race": patient.race[:64],
+            "ethnicity": patient.ethnicity[:64],
+            "preferred_language": language if language.isalpha() else "en",
+            "street": patient.street[:200],
+            "unit": patient.unit[:50],
+            "city": patient.city[:100],
+            "state": state,
+            "postcode": patient.postcode[:10],
+            "county": patient.county[:100],
+            "town_id": residence.town_id,
+            "address_status": residence.status,
+            "jurisdiction_id": residence.jurisdiction_id,
+            "deceased_date": patient.deceased_date,
+        },
     )
 
 

@@ -66,3 +66,18 @@ def test_an_exposure_long_before_the_specimen_did_not_cause_it() -> None:
     assert exposure.resulting_case is None
     assert exposure.monitoring_status == "monitoring"
     assert Person.objects.count() == 2  # matched, not duplicated
+
+
+def test_an_exposure_with_no_known_source_case_is_linked_by_its_own_disease() -> None:
+    # Enrolled after an exposure notification: a disease and its rules, no case.
+    exposure = _contact(DAY.date() - dt.timedelta(days=3))
+    source = exposure.case
+    assert source is not None
+    assert source.profile_id is not None
+    Exposure.objects.filter(pk=exposure.pk).update(
+        case=None, disease_id=source.disease_id, profile_id=source.profile_id
+    )
+    ingest(oru(MessageFactory(seed=23), person(), positive=True, test=PCR))
+    exposure.refresh_from_db()
+    assert exposure.resulting_case == Case.objects.get(person=exposure.contact)
+    assert exposure.monitoring_status == "became_case"
