@@ -61,10 +61,10 @@ class CaseFacts:
 @dataclass
 class ExposureFacts:
     pk: int
-    case_id: int
+    case_id: int | None  # None: a self-enrolled contact with no known case
     contact_id: int
     jurisdiction_id: int
-    case_status: str
+    case_status: str | None
     monitoring_status: str
     language: str
     handover: int | None = None

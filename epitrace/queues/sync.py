@@ -115,7 +115,8 @@ def sync_exposure_items(exposure_ids: Iterable[int], *, now: dt.datetime | None 
     stale, changed = [], []
     for row in rows:
         fact = facts[row["exposure_id"]]
-        if fact.case_status != CaseStatus.OPEN and row["kind"] == Kind.NOTIFICATION:
+        closed = fact.case_id is not None and fact.case_status != CaseStatus.OPEN
+        if closed and row["kind"] == Kind.NOTIFICATION:
             stale.append(row["pk"])  # a contact of a closed case is no longer notified
             continue
         wait = waiting_hours(row["created_at"], now)
@@ -132,16 +133,17 @@ def open_notifications(exposure_ids: Iterable[int], *, now: dt.datetime | None =
     """Contact-notification items for these exposures, where one is due; returns how many.
 
     Due when the contact has not been reached yet (monitoring not started) and
-    the case is open. Set-based like :func:`sync_cases`, for elicitation of
-    many contacts at once and for loading data in bulk; one contact at a time,
-    ``services.open_item`` does the same and audits it.
+    the case is open (or there is no known case: a self-enrolled contact).
+    Set-based like :func:`sync_cases`, for elicitation of many contacts at once
+    and for loading data in bulk; one contact at a time, ``services.open_item``
+    does the same and audits it.
     """
     now = now or timezone.now()
     facts = exposure_facts(set(exposure_ids))
     due = [
         fact
         for fact in facts.values()
-        if fact.case_status == CaseStatus.OPEN
+        if (fact.case_id is None or fact.case_status == CaseStatus.OPEN)
         and fact.monitoring_status == MonitoringStatus.NOT_STARTED
     ]
     if not due:

@@ -186,4 +186,5 @@ def test_the_first_paint_is_a_handful_of_queries(personas: Personas, client: Cli
         assert client.get(url(personas.a.case.pk)).status_code == 200
     reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
     assert not any('"interviews_' in sql for sql in reads)
-    assert len(reads) <= 16, "\n".join(reads)
+    # 17: sixteen for the page, one for the opted-out addresses among its phones.
+    assert len(reads) <= 17, "\n".join(reads)

@@ -11,6 +11,7 @@ from epitrace.audit.services import record_search
 from epitrace.cases.models import Case
 from epitrace.contacts.models import Exposure
 from epitrace.labs.models import LabResult
+from epitrace.outreach.templatetags.outreach import opted_out_addresses
 from epitrace.people.choices import ContactKind
 from epitrace.people.merge.views import merge_history_context
 from epitrace.people.models import ContactPoint, Person, PersonIdentifier
@@ -42,7 +43,9 @@ def person_search(request: HtmxHttpRequest) -> HttpResponse:
                 result_count=page.paginator.count,
                 request=request,
             )
-    context = {"form": form, "page": page}
+    shown = [point for person in page.object_list for point in person.phones] if page else []
+    # Numbers that replied STOP are marked where staff see them (one query per page).
+    context = {"form": form, "page": page, "opted_out": opted_out_addresses(shown)}
     return render_with_partial(request, "web/person_search.html", context, "results")
 
 
