@@ -131,6 +131,7 @@ INSTALLED_APPS = [
     "epitrace.interviews",
     "epitrace.portal",
     "epitrace.wording",
+    "epitrace.monitoring",
     "epitrace.audit",
     "epitrace.seed",
     "epitrace.web",
@@ -406,6 +407,8 @@ EPITRACE_OUTREACH_THREADS = envint("EPITRACE_OUTREACH_THREADS", 8)
 EPITRACE_OUTREACH_BATCH = envint("EPITRACE_OUTREACH_BATCH", 100)
 EPITRACE_EN_SERVER_URL = envstr("EPITRACE_EN_SERVER_URL")
 EPITRACE_EN_API_KEY = envsecret("EPITRACE_EN_API_KEY") or ""
+# The disease of exposure-notification alerts: a person enrolling from an alert is its contact.
+EPITRACE_EN_DISEASE = envstr("EPITRACE_EN_DISEASE", "covid-19")
 if (
     PRODUCTION
     and EPITRACE_SMS_TRANSPORT == "twilio"

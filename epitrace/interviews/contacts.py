@@ -36,12 +36,19 @@ from django.utils.translation import gettext as _
 from epitrace.audit.choices import Action
 from epitrace.audit.services import ObjectRef, record, record_change, snapshot
 from epitrace.cases.models import Case
-from epitrace.contacts.choices import MonitoringStatus, Proximity, Relation, Setting
+from epitrace.contacts.choices import (
+    ExposureSource,
+    MonitoringStatus,
+    Proximity,
+    Relation,
+    Setting,
+)
 from epitrace.contacts.models import Exposure
 from epitrace.interviews.casedates import quarantine_end_or_none
 from epitrace.interviews.models import Interview
 from epitrace.jurisdictions.services import AddressResolver
 from epitrace.labs.ingest.report import Patient
+from epitrace.monitoring.triggers import on_exposures_added
 from epitrace.people.choices import AddressStatus, ContactKind, ContactUse
 from epitrace.people.matching import Match, PersonMatcher, propose
 from epitrace.people.merge.choices import DuplicateSource
@@ -91,8 +98,14 @@ def do_add_contact(
     acting_user: Any,
     request: HttpRequest | None = None,
     guardian: Person | None = None,
+    source: str = DuplicateSource.CONTACT_ENTRY,
+    reason: str = "",
 ) -> Elicited:
-    """Elicit one contact of ``case`` from a cleaned ContactEntryForm (see module docstring)."""
+    """Elicit one contact of ``case`` from a cleaned ContactEntryForm (see module docstring).
+
+    ``source`` tells the possible-duplicates queue where the pair was met;
+    ``reason`` goes on every audit event (the portal says "portal").
+    """
     match = PersonMatcher(acting_user).match(patient_of(entry))
     visible = Person.objects.restrict(acting_user, "view")
     person = _decided_person(match, entry.get("decision", ""), visible)
@@ -103,13 +116,15 @@ def do_add_contact(
     hidden = person is not None and not visible.filter(pk=person.pk).exists()
     with transaction.atomic():
         if person is None:
-            person = _new_person(entry, case, guardian, acting_user, request)
+            person = _new_person(entry, case, guardian, acting_user, request, reason)
             if match.review:
-                propose(person.pk, match, source=DuplicateSource.CONTACT_ENTRY)
+                propose(person.pk, match, source=source)
         elif entry.get("phone"):
-            _add_phone(person, entry["phone"], acting_user, request)
-        exposure = _new_exposure(case, person, entry, acting_user, request)
+            add_phone(person, entry["phone"], acting_user, request, reason)
+        exposure = _new_exposure(case, person, entry, acting_user, request, reason)
         open_item(Kind.NOTIFICATION, exposure=exposure, acting_user=acting_user, request=request)
+        # The notification with the quarantine end and the link, queued with the contact.
+        on_exposures_added([exposure.pk])
     return Elicited(exposure=exposure, reused=reused, hidden=hidden)
 
 
@@ -163,6 +178,7 @@ def _new_person(
     guardian: Person | None,
     user: Any,
     request: HttpRequest | None,
+    reason: str = "",
 ) -> Person:
     person = Person(
         given_name=entry["given_name"].strip()[:100],
@@ -173,9 +189,11 @@ def _new_person(
     )
     _place(person, entry, case)
     person.save()
-    record_change(user, person, {}, snapshot(person), action=Action.CREATE, request=request)
+    record_change(
+        user, person, {}, snapshot(person), action=Action.CREATE, request=request, reason=reason
+    )
     if entry.get("phone"):
-        _add_phone(person, entry["phone"], user, request)
+        add_phone(person, entry["phone"], user, request, reason)
     return person
 
 
@@ -202,7 +220,10 @@ def _place(person: Person, entry: dict[str, Any], case: Case) -> None:
         person.jurisdiction_id = residence.jurisdiction_id
 
 
-def _add_phone(person: Person, phone: str, user: Any, request: HttpRequest | None) -> None:
+def add_phone(
+    person: Person, phone: str, user: Any, request: HttpRequest | None, reason: str = ""
+) -> None:
+    """Add an E.164 ``phone`` to ``person`` (after the known ones) unless they have it."""
     points = ContactPoint.objects.filter(person=person, kind=ContactKind.PHONE)
     if points.filter(value=phone).exists():
         return
@@ -213,11 +234,18 @@ def _add_phone(person: Person, phone: str, user: Any, request: HttpRequest | Non
         use=ContactUse.MOBILE,
         rank=points.count() + 1,
     )
-    record_change(user, point, {}, snapshot(point), action=Action.CREATE, request=request)
+    record_change(
+        user, point, {}, snapshot(point), action=Action.CREATE, request=request, reason=reason
+    )
 
 
 def _new_exposure(
-    case: Case, person: Person, entry: dict[str, Any], user: Any, request: HttpRequest | None
+    case: Case,
+    person: Person,
+    entry: dict[str, Any],
+    user: Any,
+    request: HttpRequest | None,
+    reason: str = "",
 ) -> Exposure:
     if person.pk == case.person_id:
         raise ValidationError(_("This is the case's own person, not a contact."))
@@ -236,10 +264,13 @@ def _new_exposure(
         relation=entry["relation"],
         proximity=entry.get("proximity") or _proximity(entry),
         monitoring_status=MonitoringStatus.MONITORING,
+        source=ExposureSource.PORTAL if reason == "portal" else ExposureSource.TRACER,
     )
     exposure.quarantine_end = quarantine_end_or_none(exposure)
     exposure.save()
-    record_change(user, exposure, {}, snapshot(exposure), action=Action.CREATE, request=request)
+    record_change(
+        user, exposure, {}, snapshot(exposure), action=Action.CREATE, request=request, reason=reason
+    )
     return exposure
 
 
@@ -277,27 +308,41 @@ def do_add_household_contact(
     *,
     acting_user: Any,
     request: HttpRequest | None = None,
+    decision: str = "",
+    source: str = DuplicateSource.CONTACT_ENTRY,
+    reason: str = "",
     _depth: int = 0,
 ) -> Exposure:
     """Add a household row of the interview as a contact, in one click.
 
     A member lives with the case: an ongoing household exposure, unless the
     case isolates elsewhere (then NeedsEntry asks for the last day together).
-    A minor's guardian among the members is added first.
+    A minor's guardian among the members is added first. ``decision="new"``
+    answers a grey-zone match in advance (a new person; the pair goes to the
+    possible-duplicates queue), for callers who cannot ask: the portal.
     """
     row = household_row(interview, row_key)
     if row_key in (interview.data.get("household_contacts") or {}):
         raise ValidationError(_("This household member is already a contact."))
     if not (row.get("given_name", "").strip() and row.get("family_name", "").strip()):
         raise ValidationError(_("Give the member's given and family name first."))
-    guardian = guardian_for_row(case, interview, row, acting_user, request, _depth)
+    guardian = guardian_for_row(
+        case, interview, row, acting_user, request, _depth, decision, source, reason
+    )
     entry = household_entry(case, row, timezone.localdate())
     entry["household_row"] = row_key
+    entry["decision"] = decision
     if interview.data.get("isolating_at_home") is False:
         entry.update(ongoing=False, last_exposure_date=None)
         raise NeedsEntry(entry, _("The case isolates away from home: give the last day together."))
     elicited = do_add_contact(
-        case, entry, acting_user=acting_user, request=request, guardian=guardian
+        case,
+        entry,
+        acting_user=acting_user,
+        request=request,
+        guardian=guardian,
+        source=source,
+        reason=reason,
     )
     if elicited.exposure is None:
         raise NeedsEntry(entry, _("This may be a person already known: choose below."))
@@ -319,6 +364,9 @@ def guardian_for_row(
     user: Any,
     request: HttpRequest | None,
     depth: int,
+    decision: str = "",
+    source: str = DuplicateSource.CONTACT_ENTRY,
+    reason: str = "",
 ) -> Person | None:
     """The person a minor is reached through: the case, or a member added as a contact."""
     key = row.get("guardian") or ""
@@ -331,7 +379,15 @@ def guardian_for_row(
         if depth > 0 or key == row.get("key"):
             raise ValidationError(_("Add the member's parent or guardian as a contact first."))
         exposure = do_add_household_contact(
-            case, interview, key, acting_user=user, request=request, _depth=depth + 1
+            case,
+            interview,
+            key,
+            acting_user=user,
+            request=request,
+            decision=decision,
+            source=source,
+            reason=reason,
+            _depth=depth + 1,
         )
     else:
         exposure = Exposure.objects.select_related("contact").get(pk=linked)

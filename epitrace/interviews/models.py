@@ -30,6 +30,13 @@ from epitrace.core.models import RestrictedManager, TimeStampedModel
 from epitrace.interviews.choices import CallOutcome, InterviewStatus
 
 
+class InterviewSource(models.TextChoices):
+    """Who gave an interview's answers first."""
+
+    STAFF = "staff", _("Tracer")
+    PORTAL = "portal", _("Self-interview (portal)")
+
+
 class Interview(TimeStampedModel):
     """The case investigation interview of one case: a versioned draft, then completed."""
 
@@ -75,6 +82,17 @@ class Interview(TimeStampedModel):
         related_name="+",
     )
     completed_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(
+        max_length=8,
+        choices=InterviewSource.choices,
+        default=InterviewSource.STAFF,
+        help_text=_("Who gave the answers first: a tracer, or the case through the portal."),
+    )
+    self_reported_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("When the case sent the self-interview; a tracer still reviews it."),
+    )
 
     objects = RestrictedManager()
     person_paths = ("case__person_id",)
@@ -90,6 +108,9 @@ class Interview(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(status__in=InterviewStatus.values), name="interview_status_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(source__in=InterviewSource.values), name="interview_source_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -102,6 +123,10 @@ class Interview(TimeStampedModel):
     @property
     def is_completed(self) -> bool:
         return self.status == InterviewStatus.COMPLETED
+
+    @property
+    def is_self_reported(self) -> bool:
+        return self.self_reported_at is not None
 
 
 class CallAttempt(models.Model):

@@ -29,7 +29,7 @@ from epitrace.diseases.models import DiseaseProfile
 from epitrace.interviews import drafts
 from epitrace.interviews.casedates import do_sync_case_dates
 from epitrace.interviews.choices import CallOutcome, InterviewStatus
-from epitrace.interviews.models import CallAttempt, Interview
+from epitrace.interviews.models import CallAttempt, Interview, InterviewSource
 from epitrace.interviews.questions import Question, answer_value, form_field, questions_of
 from epitrace.queues.choices import ACTIVE_STATES, Kind, Outcome, State
 from epitrace.queues.errors import QueueError
@@ -91,7 +91,12 @@ class AutosaveResult:
 
 
 def do_autosave(
-    case: Case, body: Any, *, acting_user: Any, request: HttpRequest | None = None
+    case: Case,
+    body: Any,
+    *,
+    acting_user: Any,
+    request: HttpRequest | None = None,
+    reason: str = "",
 ) -> AutosaveResult:
     """Apply a save from the page (see drafts.py); DraftError for a malformed one."""
     with transaction.atomic():
@@ -117,6 +122,7 @@ def do_autosave(
                 acting_user,
                 request,
                 {"changes": changes({k: before[k] for k in result.applied}, after)},
+                reason,
             )
         errors = {}
         if DATE_KEYS & set(result.applied):
@@ -357,6 +363,67 @@ def _queue_after_completion(case: Case, user: Any, request: HttpRequest | None) 
     except QueueError as exc:
         return str(exc.message)
     return ""
+
+
+# --- Self-interview -----------------------------------------------------------------------
+
+
+class AlreadyReported(ValueError):
+    """The interview is completed, or the case already sent their self-interview."""
+
+
+def do_record_self_report(
+    case: Case,
+    values: dict[str, Any],
+    *,
+    acting_user: Any,
+    request: HttpRequest | None = None,
+    reason: str = "portal",
+) -> Interview:
+    """Store what a case answered in the portal as the interview's draft, marked self-reported.
+
+    A tracer still reviews and completes it. What a tracer already typed is
+    kept: a field of the draft that holds an edit keeps it, and household and
+    settings rows are added to the tracer's. A completed interview, or one
+    the case already sent, is never overwritten (AlreadyReported).
+    """
+    fields = ["source", "self_reported_at"]
+    with transaction.atomic():
+        held = Interview.objects.select_for_update().filter(case=case).first()
+        if held is not None and (held.is_completed or held.is_self_reported):
+            raise AlreadyReported(case.pk)
+        changed = _unedited(held, values) if held is not None else _stamped(values)
+        do_autosave(
+            case, {"changes": changed}, acting_user=acting_user, request=request, reason=reason
+        )
+        interview = Interview.objects.select_for_update().get(case=case)
+        before = snapshot(interview, fields)
+        if held is None:
+            interview.source = InterviewSource.PORTAL  # the case answered before any tracer
+        interview.self_reported_at = timezone.now()
+        interview.save(update_fields=[*fields, "updated_at"])
+        payload = {"changes": changes(before, snapshot(interview, fields))}
+        _audit(Action.UPDATE, interview, case, acting_user, request, payload, reason)
+    return interview
+
+
+def _stamped(values: dict[str, Any]) -> dict[str, Any]:
+    stamp = _now_ms()
+    return {key: {"value": value, "stamp": stamp} for key, value in values.items()}
+
+
+def _unedited(interview: Interview, values: dict[str, Any]) -> dict[str, Any]:
+    """The changes to send: new rows appended, other fields only where nobody typed yet."""
+    merged: dict[str, Any] = {}
+    for key, value in values.items():
+        held = drafts.value_of(interview.data, key) or []
+        if key in drafts.ROWS:
+            merged[key] = [*held, *value]
+        elif key in drafts.LISTS:
+            merged[key] = [*held, *[v for v in value if v not in held]]
+        elif key not in interview.stamps:  # a field a tracer edited keeps their value
+            merged[key] = value
+    return _stamped(merged)
 
 
 # --- Retention ----------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from epitrace.accounts.scope import system_user
 from epitrace.jurisdictions.models import Jurisdiction
+from epitrace.monitoring.services import do_record_checkin
 from epitrace.outreach import conf, services
 from epitrace.outreach.choices import (
     Channel,
@@ -28,7 +29,7 @@ from epitrace.outreach.choices import (
     State,
     SuppressionReason,
 )
-from epitrace.outreach.models import CheckInAnswer, InboundMessage, OutboxMessage
+from epitrace.outreach.models import InboundMessage, OutboxMessage
 from epitrace.outreach.transports import Transient
 from epitrace.outreach.transports.twilio.errors import UNSUBSCRIBED, from_delivery_error
 from epitrace.outreach.window import local_day, next_opening
@@ -38,8 +39,8 @@ from epitrace.people.models import ContactPoint, Person
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 START_WORDS = frozenset({"START", "UNSTOP"})
 HELP_WORDS = frozenset({"HELP", "INFO", "AYUDA"})
-YES_WORDS = frozenset({"YES", "Y", "SI"})
-NO_WORDS = frozenset({"NO", "N"})
+YES_WORDS = frozenset({"YES", "Y", "SI", "SIM"})  # English, Spanish, Portuguese
+NO_WORDS = frozenset({"NO", "N", "NAO"})  # NÃO, its accent folded away
 ANSWERED_STATES = (State.SENDING, State.SENT, State.DELIVERED)
 # An answer to a question older than this is not taken as a check-in.
 ANSWER_DAYS = 1
@@ -133,29 +134,47 @@ def _answer(inbound: InboundMessage, *, symptomatic: bool) -> None:
         _needs_staff(inbound, _("An answer with no recent check-in question on this number."))
         return
     questions = [q for q in asked.filter(key_day=latest.key_day) if q.person is not None]
-    now = timezone.now()
-    CheckInAnswer.objects.bulk_create(
-        CheckInAnswer(
-            person=q.person,
-            day=q.key_day,
-            symptomatic=symptomatic,
-            channel=Channel.SMS,
-            received_at=now,
-            inbound=inbound,
-            outbox=q,
-        )
-        for q in questions
-    )
+    actor = system_user()
+    answered: set[int] = set()
+    for question in questions:
+        for person in _answered_for(question):
+            answered.add(person.pk)
+            do_record_checkin(
+                person=person,
+                day=question.key_day,
+                symptomatic=symptomatic,
+                channel=Channel.SMS,
+                reporter=question.person if person.pk != question.person_id else None,
+                acting_user=actor,
+                inbound=inbound,
+                outbox=question,
+            )
     inbound.outbox = latest
     inbound.person = latest.person
     inbound.jurisdiction_id = latest.jurisdiction_id
     fields = ["outbox", "person", "jurisdiction", "updated_at"]
-    if symptomatic and len({q.person_id for q in questions}) > 1:
+    if symptomatic and len(answered) > 1:
         # One phone, several people, one YES: someone must ask who feels sick.
         inbound.state = InboundState.NEEDS_STAFF
         inbound.note = _("Shared phone: a YES for several people; find out who feels sick.")
         fields += ["state", "note"]
     inbound.save(update_fields=fields)
+
+
+def _answered_for(question: OutboxMessage) -> list[Person]:
+    """The persons one question asked about: its addressee, or the wards it covered.
+
+    A guardian's question (epitrace.outreach.daily) names the monitored wards
+    it was sent for in its payload; the answer counts for each of them.
+    """
+    assert question.person is not None
+    ward_ids = [int(pk) for pk in (question.payload or {}).get("for", []) if str(pk).isdigit()]
+    if not ward_ids:
+        return [question.person]
+    wards = Person.objects.filter(
+        pk__in=ward_ids, deceased_date__isnull=True, purged_at__isnull=True
+    ).order_by("pk")
+    return list(wards)
 
 
 def _needs_staff(inbound: InboundMessage, note: str) -> None:
@@ -218,7 +237,9 @@ def _delivery_failed(row: OutboxMessage, error_code: str, now: Any) -> list[str]
     if issubclass(from_delivery_error(code), Transient) and row.attempts < conf.max_attempts():
         # The handset was off: try again later, as a new attempt with its own sid.
         row.state = State.QUEUED
-        row.next_attempt_at = next_opening(now + conf.retry_delay(row.attempts), row.time_zone)
+        row.next_attempt_at = next_opening(
+            now + conf.retry_delay(row.attempts), row.time_zone, row.send_window
+        )
         row.provider_id, row.worker = "", None
         return [*fields, "state", "next_attempt_at", "worker"]
     row.state = State.FAILED

@@ -93,6 +93,12 @@ class OutboxMessage(models.Model):
     address = models.CharField(max_length=254, help_text=_("E.164 phone or e-mail address."))
     language = models.CharField(max_length=8, default="en", help_text=_("Language sent."))
     time_zone = models.CharField(max_length=64, default=settings.TIME_ZONE)
+    send_window = models.CharField(
+        max_length=10,
+        default="any",
+        db_default="any",
+        help_text=_("The part of the day the person prefers (people.ContactWindow)."),
+    )
     key_day = models.DateField(help_text=_("The person's local day the key is for."))
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField(blank=True)
@@ -270,8 +276,9 @@ class InboundMessage(TimeStampedModel):
 class CheckInAnswer(models.Model):
     """A monitoree's answer to the daily symptom question, by whatever channel it came.
 
-    The daily monitoring reads these; an SMS reply YES/NO writes one, and so
-    may the portal's form or a call by staff.
+    Written only by ``epitrace.monitoring.services.do_record_checkin``: an SMS
+    reply YES/NO, the portal's form and a call by staff all go through it.
+    ``reporter`` is empty when the person answered for themselves.
     """
 
     person = models.ForeignKey(
@@ -279,7 +286,18 @@ class CheckInAnswer(models.Model):
     )
     day = models.DateField(help_text=_("The person's local day the answer is for."))
     symptomatic = models.BooleanField()
+    symptoms = models.JSONField(
+        default=list, blank=True, help_text=_("Codes of the symptoms reported, if any.")
+    )
     channel = models.CharField(max_length=8)
+    reporter = models.ForeignKey(
+        "people.Person",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Who answered for the person: a guardian or the head of household."),
+    )
     received_at = models.DateTimeField(default=timezone.now)
     inbound = models.ForeignKey(
         InboundMessage,

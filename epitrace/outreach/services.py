@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -21,19 +22,22 @@ from epitrace.audit.services import Action, record
 from epitrace.jurisdictions.models import Jurisdiction
 from epitrace.outreach.choices import Channel, InboundState, Purpose, Skip, State, SuppressionReason
 from epitrace.outreach.keys import idempotency_key
+from epitrace.outreach.links import LinkRequest, mint_links
 from epitrace.outreach.models import InboundMessage, OutboxMessage, Suppression
 from epitrace.outreach.rendering import render
-from epitrace.outreach.window import local_day, next_opening
+from epitrace.outreach.window import ANY, local_day, next_opening
 from epitrace.people.models import Person
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 __all__ = [
+    "Draft",
     "OutreachError",
     "do_lift_suppression",
     "do_mark_handled",
     "do_suppress",
     "enqueue",
+    "enqueue_many",
     "is_suppressed",
     "normalise_address",
 ]
@@ -75,6 +79,7 @@ def enqueue(
         raise OutreachError(f"unknown purpose {purpose!r}")
     address = normalise_address(channel, address)
     time_zone = person.time_zone if person is not None else _default_zone()
+    preference = person.contact_window if person is not None else ANY
     now = timezone.now()
     start = max(now, not_before) if not_before else now
     day = key_day or local_day(start, time_zone)
@@ -87,7 +92,13 @@ def enqueue(
     wanted = language or (person.preferred_language if person else "en")
     rendered = None
     if channel != Channel.EN:
-        rendered = render(channel, template or purpose, wanted, context or {})
+        rendered = render(
+            channel,
+            template or purpose,
+            wanted,
+            context or {},
+            jurisdiction_id=person.jurisdiction_id if person else None,
+        )
     row = OutboxMessage(
         key=key,
         channel=channel,
@@ -98,11 +109,12 @@ def enqueue(
         address=address,
         language=rendered.language if rendered else wanted,
         time_zone=time_zone,
+        send_window=preference,
         key_day=day,
         subject=rendered.subject if rendered else "",
         body=rendered.body if rendered else "",
         payload=payload or {},
-        next_attempt_at=next_opening(start, time_zone),
+        next_attempt_at=next_opening(start, time_zone, preference),
     )
     skip = _refusal(person, address)
     if skip is not None:
@@ -111,6 +123,97 @@ def enqueue(
     # ours to commit and then inserts nothing; both return the one row.
     OutboxMessage.objects.bulk_create([row], ignore_conflicts=True)
     return OutboxMessage.objects.get(key=key)
+
+
+@dataclass
+class Draft:
+    """One message for :func:`enqueue_many`; ``link`` asks for a portal link in ``{{ link }}``."""
+
+    channel: str
+    purpose: str
+    person: Person
+    address: str
+    language: str
+    key_day: dt.date
+    context: dict[str, Any] = field(default_factory=dict)
+    payload: dict[str, Any] = field(default_factory=dict)
+    link: LinkRequest | None = None
+
+
+LINK_MARK = "@@portal-link@@"  # stands for each message's own link in the shared wording
+
+
+def enqueue_many(drafts: list[Draft], *, now: dt.datetime | None = None) -> list[OutboxMessage]:
+    """Queue many messages in a fixed number of statements; returns the rows added.
+
+    The same rules as :func:`enqueue` (keys, opt-outs, the deceased, the
+    person's window, wording in their language and jurisdiction, rendered
+    once per wording and language); a key already queued is skipped and
+    gets no new link. Call inside the transaction of the change that causes them.
+    """
+    now = now or timezone.now()
+    keyed: dict[str, Draft] = {}
+    for draft in drafts:
+        if draft.channel not in Channel.values or draft.purpose not in Purpose.values:
+            raise OutreachError(f"unknown channel or purpose: {draft.channel}/{draft.purpose}")
+        draft.address = normalise_address(draft.channel, draft.address)
+        key = idempotency_key(
+            draft.channel, draft.purpose, person_id=draft.person.pk, address=draft.address,
+            day=draft.key_day,
+        )  # fmt: skip
+        keyed.setdefault(key, draft)
+    taken = set(OutboxMessage.objects.filter(key__in=list(keyed)).values_list("key", flat=True))
+    fresh = {key: draft for key, draft in keyed.items() if key not in taken}
+    if not fresh:
+        return []
+    suppressed = set(
+        Suppression.objects.filter(
+            lifted_at__isnull=True, address__in={d.address for d in fresh.values()}
+        ).values_list("address", flat=True)
+    )
+    wanted = [d.link for d in fresh.values() if d.link is not None]
+    urls = iter(mint_links(wanted, now)) if wanted else iter(())
+    rendered: dict[tuple[str, str, str, int, tuple[tuple[str, str], ...]], Any] = {}
+    rows = []
+    for key, draft in fresh.items():
+        person = draft.person
+        context = {**draft.context, **({"link": LINK_MARK} if draft.link else {})}
+        wording = None
+        if draft.channel != Channel.EN:
+            plain = tuple(sorted((k, str(v)) for k, v in context.items()))
+            which = (draft.channel, draft.purpose, draft.language, person.jurisdiction_id, plain)
+            if which not in rendered:
+                rendered[which] = render(
+                    draft.channel, draft.purpose, draft.language, context,
+                    jurisdiction_id=person.jurisdiction_id,
+                )  # fmt: skip
+            wording = rendered[which]
+        url = next(urls) if draft.link else ""
+        row = OutboxMessage(
+            key=key,
+            channel=draft.channel,
+            purpose=draft.purpose,
+            template="" if wording is None else draft.purpose,
+            person=person,
+            jurisdiction_id=person.jurisdiction_id,
+            address=draft.address,
+            language=wording.language if wording else draft.language,
+            time_zone=person.time_zone,
+            send_window=person.contact_window,
+            key_day=draft.key_day,
+            subject=wording.subject if wording else "",
+            body=wording.body.replace(LINK_MARK, url) if wording else "",
+            payload=draft.payload,
+            next_attempt_at=next_opening(now, person.time_zone, person.contact_window),
+            created_at=now,
+        )
+        skip = Skip.DECEASED if person.deceased_date is not None else None
+        skip = skip or (Skip.SUPPRESSED if draft.address in suppressed else None)
+        if skip is not None:
+            row.state, row.error_code, row.error_text = State.CANCELLED, skip, str(skip.label)
+        rows.append(row)
+    OutboxMessage.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+    return rows
 
 
 def normalise_address(channel: str, address: str) -> str:

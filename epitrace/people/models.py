@@ -20,6 +20,15 @@ from epitrace.core.models import RestrictedManager, TimeStampedModel
 from epitrace.people.choices import LANGUAGE_NAMES, AddressStatus, ContactKind, ContactUse, Sex
 
 
+class ContactWindow(models.TextChoices):
+    """The part of the day a person prefers to be messaged in (inside the send window)."""
+
+    ANY = "any", _("Any time in the day's window")
+    MORNING = "morning", _("Morning (08:00-12:00)")
+    AFTERNOON = "afternoon", _("Afternoon (12:00-16:00)")
+    EVENING = "evening", _("Evening (16:00-20:00)")
+
+
 class Person(TimeStampedModel):
     """A human being known to public health: tested, a case, a contact, or a guardian."""
 
@@ -34,6 +43,13 @@ class Person(TimeStampedModel):
     preferred_language = models.CharField(max_length=8, default="en", help_text=_("ISO 639 code."))
     interpreter_needed = models.BooleanField(default=False)
     time_zone = models.CharField(max_length=64, default=settings.TIME_ZONE)
+    contact_window = models.CharField(
+        max_length=10,
+        choices=ContactWindow.choices,
+        default=ContactWindow.ANY,
+        db_default=ContactWindow.ANY,  # rows written in bulk by raw SQL get it too
+        help_text=_("When messages and the daily check-in reach the person, local time."),
+    )
 
     street = models.CharField(max_length=200, blank=True)
     unit = models.CharField(max_length=50, blank=True)

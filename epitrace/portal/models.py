@@ -1,4 +1,4 @@
-"""Portal links: opaque, expiring, single-purpose tokens, stored hashed.
+"""Portal links and enrolment codes: opaque, expiring, stored hashed.
 
 A link carries a random token and nothing else (no id, no name). Only its
 SHA-256 digest is stored, so a copy of the database cannot be turned into
@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 
 from epitrace.core.models import RestrictedManager, TimeStampedModel
 from epitrace.portal.choices import LinkPurpose
+
+MAX_CODE_ATTEMPTS = 5
 
 
 class PortalLink(TimeStampedModel):
@@ -60,3 +62,47 @@ class PortalLink(TimeStampedModel):
     @property
     def usable(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class EnrolmentCode(TimeStampedModel):
+    """A code texted to a phone, proving that the person enrolling holds that phone.
+
+    Holds nothing readable: the code and the phone are kept as keyed digests
+    (HMAC with the installation's secret), so a copy of the table yields no
+    phone number and no usable code. What the person typed waits in their
+    portal session. A code lives a quarter of an hour and allows five tries.
+    """
+
+    phone_digest = models.CharField(max_length=64, db_index=True)
+    code_digest = models.CharField(max_length=64)
+    message = models.OneToOneField(
+        "outreach.OutboxMessage",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The SMS that carried the code."),
+    )
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(attempts__lte=MAX_CODE_ATTEMPTS), name="enrolmentcode_attempts_capped"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"enrolment code {self.pk}"
+
+    @property
+    def open(self) -> bool:
+        """Still worth a try: not used, not expired, tries left."""
+        return (
+            self.used_at is None
+            and self.expires_at > timezone.now()
+            and self.attempts < MAX_CODE_ATTEMPTS
+        )

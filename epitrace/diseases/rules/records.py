@@ -46,6 +46,30 @@ def case_parameters(case: Case) -> RuleParameters:
     return parameters_of(case.profile)
 
 
+def exposure_profile(exposure: Exposure) -> DiseaseProfile | None:
+    """The profile version an exposure runs on: its case's, else its own.
+
+    A case-less exposure (a self-enrolment after an exposure notification)
+    keeps the version in force on its last exposure date; one recorded
+    without it takes that version of its disease now.
+    """
+    if exposure.case is not None:
+        return exposure.case.profile
+    if exposure.profile_id is not None:
+        return exposure.profile
+    if exposure.disease_id is None:
+        return None
+    return DiseaseProfile.objects.in_force(exposure.disease_id, exposure.last_exposure_date)
+
+
+def exposure_parameters(exposure: Exposure) -> RuleParameters:
+    """The rules of the profile version the exposure runs on (see :func:`exposure_profile`)."""
+    profile = exposure_profile(exposure)
+    if profile is None:
+        raise ProfileError(f"exposure {exposure.pk} has no disease profile")
+    return parameters_of(profile)
+
+
 def case_onset(case: Case) -> dt.date | None:
     """Day 0 of a symptomatic case; None for an asymptomatic one (the specimen counts)."""
     return None if case.asymptomatic else case.onset_date
@@ -66,15 +90,18 @@ def case_infectious_period(case: Case) -> InfectiousPeriod:
 def exposure_quarantine_end(
     exposure: Exposure, params: RuleParameters | None = None
 ) -> dt.date | None:
-    """The quarantine end of a contact under their case's profile (or ``params``).
+    """The quarantine end of a contact under their exposure's profile (or ``params``).
 
     An ongoing exposure counts from the case's isolation end: the one the
-    rules give, else the one staff recorded. With neither, it has no end yet.
+    rules give, else the one staff recorded. With neither, or with no known
+    case to end it, it has no end yet.
     """
-    case = exposure.case
-    rules = params or case_parameters(case)
+    rules = params or exposure_parameters(exposure)
     if not exposure.ongoing:
         return quarantine_end(rules, exposure.last_exposure_date)
+    case = exposure.case
+    if case is None:
+        return None
     until = case_isolation_end(case, rules) or case.isolation_end
     if until is None:
         return None

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from epitrace.cases.models import Case
 from epitrace.contacts.models import Exposure
-from epitrace.diseases.models import Disease
+from epitrace.diseases.models import Disease, DiseaseProfile
 from epitrace.jurisdictions.models import Jurisdiction
 from epitrace.lib.progress import Progress
 from epitrace.outreach import conf
@@ -53,7 +53,9 @@ def ensure_monitorees(wanted: int, zone: str, say: Any) -> int:
     if not missing:
         return 0
     root = Jurisdiction.objects.root().pk
-    disease = Disease.objects.get(code="covid-19").pk
+    covid = Disease.objects.get(code="covid-19")
+    disease = covid.pk
+    profile = DiseaseProfile.objects.in_force(covid, timezone.localdate())
     writer = BulkWriter()
     ids = {m: writer.next_id(m) for m in (Person, ContactPoint, Case, Exposure)}
     rng = random.Random(have)  # noqa: S311 - synthetic data
@@ -62,7 +64,7 @@ def ensure_monitorees(wanted: int, zone: str, say: Any) -> int:
     progress = Progress(missing, "adding bench monitorees")
     for start in range(0, missing, BATCH):
         size = min(BATCH, missing - start)
-        tables = _batch(have + start, size, ids, root, disease, zone, today, now, rng)
+        tables = _batch(have + start, size, ids, root, (disease, profile), zone, today, now, rng)
         with transaction.atomic():
             for model in (Person, ContactPoint, Case, Exposure):
                 writer.write(model, tables[model])
@@ -79,7 +81,7 @@ def _batch(
     size: int,
     ids: dict[Any, int],
     root: int,
-    disease: int,
+    disease: tuple[int, DiseaseProfile | None],
     zone: str,
     today: dt.date,
     now: dt.datetime,
@@ -112,11 +114,19 @@ def _batch(
     return tables
 
 
-def _case(pk: int, person: int, disease: int, today: dt.date, stamp: dict[str, Any]) -> dict:
+def _case(
+    pk: int,
+    person: int,
+    disease: tuple[int, DiseaseProfile | None],
+    today: dt.date,
+    stamp: dict[str, Any],
+) -> dict:
     """A confirmed case isolating from three days ago to a week from now."""
     days = dt.timedelta
+    disease_id, profile = disease
     return {
-        **stamp, "id": pk, "person_id": person, "disease_id": disease, "episode": 1,
+        **stamp, "id": pk, "person_id": person, "disease_id": disease_id, "episode": 1,
+        "profile_id": profile.pk if profile else None,
         "classification": "confirmed", "status": "open", "investigation_status": "completed",
         "report_date": today - days(2), "specimen_date": today - days(3),
         "isolation_start": today - days(3), "isolation_end": today + days(7), "priority": 0,

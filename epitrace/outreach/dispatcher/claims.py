@@ -28,7 +28,7 @@ from epitrace.people.models import Person
 TABLE = OutboxMessage._meta.db_table
 COLUMNS = (
     "id, key, attempts, channel, address, subject, body, payload, unsure, person_id, "
-    "time_zone, provider_id, language, created_at"
+    "time_zone, provider_id, language, created_at, send_window"
 )
 # Checked in the claim itself, not in two more round trips: has the address
 # opted out, has the person died, since the row was queued?
@@ -59,6 +59,7 @@ class Claimed:
     language: str
     created_at: dt.datetime
     claimed_at: dt.datetime
+    send_window: str = "any"
     suppressed: bool = False
     deceased: bool = False
     epoch: int = 0
@@ -127,8 +128,9 @@ def _claimed(row: tuple[Any, ...], now: dt.datetime) -> Claimed:
         language=row[12],
         created_at=_aware(row[13]),
         claimed_at=now,
-        suppressed=bool(row[14]),
-        deceased=bool(row[15]),
+        send_window=row[14] or "any",
+        suppressed=bool(row[15]),
+        deceased=bool(row[16]),
     )
 
 

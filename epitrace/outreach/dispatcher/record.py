@@ -138,9 +138,9 @@ def _requeue(row: Claimed, outcome: Outcome, kind: str, now: dt.datetime, stamp:
     code, text = (error.code, error.text) if error else ("", "")
     if kind in {"skipped", "deferred"}:
         # Not attempted: the attempt is given back, nothing changes but the time.
-        when = now if kind == "skipped" else next_opening(now, row.time_zone)
+        when = now if kind == "skipped" else next_opening(now, row.time_zone, row.send_window)
         return [adapt(when), row.unsure, code, text, stamp, 1]
-    when = next_opening(now + conf.retry_delay(row.attempt), row.time_zone)
+    when = next_opening(now + conf.retry_delay(row.attempt), row.time_zone, row.send_window)
     return [adapt(when), kind == "unsure", code, text, stamp, 0]
 
 

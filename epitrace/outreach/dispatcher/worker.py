@@ -173,7 +173,7 @@ class Dispatcher:
                 # A delivery receipt told us its sid while the row was stuck: it went.
                 accepted = Accepted(row.provider_id, "sent")
                 decided.append((row, Outcome("sent", accepted=accepted, looked_up=True)))
-            elif not inside(now, row.time_zone):
+            elif not inside(now, row.time_zone, row.send_window):
                 decided.append((row, Outcome("deferred")))
             elif row.unsure and row.address in looking:
                 # Two lookups on one number at once could both find the same message:

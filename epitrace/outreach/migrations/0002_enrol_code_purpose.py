@@ -4,15 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('outreach', '0001_outbox'),
+        ("outreach", "0001_outbox"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='outboxmessage',
-            name='purpose',
-            field=models.CharField(choices=[('self_interview', 'Self-interview link'), ('contact_notification', 'Contact notification'), ('daily_checkin', 'Daily check-in'), ('closing', 'Closing message'), ('en_verification', 'Exposure-notification verification'), ('help_reply', 'Reply to HELP'), ('enrol_code', 'Portal enrolment code')], max_length=32),
+            model_name="outboxmessage",
+            name="purpose",
+            field=models.CharField(
+                choices=[
+                    ("self_interview", "Self-interview link"),
+                    ("contact_notification", "Contact notification"),
+                    ("daily_checkin", "Daily check-in"),
+                    ("closing", "Closing message"),
+                    ("en_verification", "Exposure-notification verification"),
+                    ("help_reply", "Reply to HELP"),
+                    ("enrol_code", "Portal enrolment code"),
+                ],
+                max_length=32,
+            ),
         ),
     ]

@@ -12,6 +12,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.test import override_settings
 
+from epitrace.outreach.tests.fakes.en_server import API_KEY as EN_API_KEY
+from epitrace.outreach.tests.fakes.en_server import RunningEnServer
 from epitrace.outreach.tests.fakes.twilio_api import FakeTwilio, Running
 from epitrace.people.models import Person
 from epitrace.testing import factories as f
@@ -87,6 +89,18 @@ def smtp(settings: Any) -> Iterator[Mailbox]:
     settings.EPITRACE_OUTREACH_WINDOW = "00:00-23:59"
     yield mailbox
     controller.stop()
+
+
+@pytest.fixture
+def en_server(settings: Any) -> Iterator[dict[str, dict[str, Any]]]:
+    """A local EN verification server; yields the requests it accepted, by uuid."""
+    running = RunningEnServer()
+    settings.EPITRACE_EN_TRANSPORT = "server"
+    settings.EPITRACE_EN_SERVER_URL = running.url
+    settings.EPITRACE_EN_API_KEY = EN_API_KEY
+    settings.EPITRACE_OUTREACH_WINDOW = "00:00-23:59"
+    yield running.issued
+    running.stop()
 
 
 def _free_port() -> int:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
-from collections.abc import Iterator
 from email import message_from_bytes
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -88,45 +85,6 @@ def test_an_email_interrupted_mid_send_is_not_sent_again(smtp: Mailbox) -> None:
     assert summary["unknown"] == 1
     assert (row.state, row.error_code) == (State.FAILED, Skip.OUTCOME_UNKNOWN)
     assert not smtp.envelopes
-
-
-class _EnServer(BaseHTTPRequestHandler):
-    issued: dict[str, dict[str, Any]] = {}
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        if self.headers.get("X-API-Key") != "en-key":
-            self._answer(401, {"error": "unauthorized"})
-        elif body["uuid"] in self.issued:
-            self._answer(409, {"error": "uuid already exists", "errorCode": "uuid_already_exists"})
-        else:
-            self.issued[body["uuid"]] = body
-            self._answer(200, {"uuid": body["uuid"], "code": "12345678"})
-
-    def _answer(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: Any) -> None:
-        return None
-
-
-@pytest.fixture
-def en_server(settings: Any) -> Iterator[dict[str, dict[str, Any]]]:
-    _EnServer.issued = {}
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _EnServer)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    settings.EPITRACE_EN_TRANSPORT = "server"
-    settings.EPITRACE_EN_SERVER_URL = f"http://127.0.0.1:{server.server_address[1]}"
-    settings.EPITRACE_EN_API_KEY = "en-key"
-    settings.EPITRACE_OUTREACH_WINDOW = "00:00-23:59"
-    yield _EnServer.issued
-    server.shutdown()
 
 
 def test_an_en_code_request_is_idempotent_at_the_server(en_server: dict[str, Any]) -> None:

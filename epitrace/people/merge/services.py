@@ -76,6 +76,7 @@ MOVED: dict[str, tuple[type[models.Model], str]] = {
     "outbox_messages": (OutboxMessage, "person"),
     "inbound_messages": (InboundMessage, "person"),
     "checkin_answers": (CheckInAnswer, "person"),
+    "checkin_answers_reported": (CheckInAnswer, "reporter"),
     # A link already sent keeps working: it now opens the surviving record.
     "portal_links": (PortalLink, "person"),
 }
