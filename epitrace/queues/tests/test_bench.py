@@ -52,9 +52,8 @@ def test_a_small_run_measures_tracers_over_http(transactional_db: None) -> None:
     assert figures["claims"] > 0
     assert figures["claim_p95_ms"] > 0
     assert figures["page_p95_ms"] > 0
-    assert (
-        figures["panel_p95_ms"] > 0
-    )  # the interview the case page loads, fetched as a browser does
+    # No assertion on panel_p95_ms: whether a four-second run opens a case page
+    # (not a contact's person page) inside its measured window is chance.
     assert figures["cases"] == 300
     # The tracers' claims are in the log, each by a bench tracer.
     claimed = ClaimLog.objects.filter(user__username__startswith="bench.tracer")
