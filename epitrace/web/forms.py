@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from epitrace.people.models import ContactWindow
 from epitrace.web.filters import DateInput
 from epitrace.web.search import normalise_phone
 
@@ -53,3 +54,13 @@ class PersonSearchForm(forms.Form):
     def has_criteria(self) -> bool:
         data: dict[str, Any] = getattr(self, "cleaned_data", {})
         return any(data.get(name) for name in ("q", "born", "phone"))
+
+
+class ContactWindowForm(forms.Form):
+    """The part of the day a person is messaged in (daily check-ins, reminders)."""
+
+    contact_window = forms.ChoiceField(
+        label=_("Best time to reach"),
+        choices=ContactWindow.choices,
+        help_text=_("Automatic messages go out in this part of the person's local day."),
+    )

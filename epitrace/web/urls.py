@@ -12,6 +12,11 @@ urlpatterns = [
     path("people/<int:pk>/share/", views.person_share, name="person_share"),
     path("people/<int:pk>/shares/<int:share_pk>/revoke/", views.share_revoke, name="share_revoke"),
     path("people/<int:pk>/transfer/", views.person_transfer, name="person_transfer"),
+    path(
+        "people/<int:pk>/contact-window/",
+        views.person_contact_window,
+        name="person_contact_window",
+    ),
     path("break-glass/", views.break_glass, name="break_glass"),
     path("break-glass/log/", views.break_glass_log, name="break_glass_log"),
     path("manage/", include("epitrace.accounts.manage.urls")),

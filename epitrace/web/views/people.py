@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from epitrace.audit.services import record_search
 from epitrace.cases.models import Case
 from epitrace.contacts.models import Exposure
 from epitrace.labs.models import LabResult
+from epitrace.monitoring.services import do_set_contact_window
 from epitrace.outreach.templatetags.outreach import opted_out_addresses
 from epitrace.people.choices import ContactKind
 from epitrace.people.merge.views import merge_history_context
-from epitrace.people.models import ContactPoint, Person, PersonIdentifier
+from epitrace.people.models import ContactPoint, ContactWindow, Person, PersonIdentifier
 from epitrace.web.access import method_not_allowed, visible_or_404
-from epitrace.web.forms import PersonSearchForm
+from epitrace.web.forms import ContactWindowForm, PersonSearchForm
 from epitrace.web.search import name_q
 from epitrace.web.views.common import (
     HtmxHttpRequest,
@@ -93,7 +96,30 @@ def person_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "cases": cases,
         "labs": labs,
         "as_contact": exposure_rows(user, exposures, link="case_id"),
+        # Staff who may change the record may change when it is messaged.
+        "window_form": ContactWindowForm(initial={"contact_window": person.contact_window})
+        if Person.objects.restrict(user, "change").filter(pk=person.pk).exists()
+        else None,
         **sharing_context(request, person),
         **merge_history_context(request, person),
     }
     return render(request, "web/person_detail.html", context)
+
+
+def person_contact_window(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Set the part of the day the person's automatic messages go out in."""
+    people = Person.objects.restrict(request.user, "change")
+    person = visible_or_404(request, people, pk, read=False)
+    if refused := method_not_allowed(request, ["POST"]):
+        return refused
+    form = ContactWindowForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose one of the listed times."))
+        return redirect("person_detail", pk=person.pk)
+    window = form.cleaned_data["contact_window"]
+    do_set_contact_window(person, window, acting_user=request.user, request=request)
+    messages.success(
+        request,
+        _("Messages now go out: %(window)s.") % {"window": ContactWindow(window).label},
+    )
+    return redirect("person_detail", pk=person.pk)
