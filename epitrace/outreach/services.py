@@ -25,7 +25,7 @@ from epitrace.outreach.keys import idempotency_key
 from epitrace.outreach.links import LinkRequest, mint_links
 from epitrace.outreach.models import InboundMessage, OutboxMessage, Suppression
 from epitrace.outreach.rendering import render
-from epitrace.outreach.window import ANY, local_day, next_opening
+from epitrace.outreach.window import ANY, ON_REQUEST, local_day, next_opening
 from epitrace.people.models import Person
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
@@ -41,6 +41,10 @@ __all__ = [
     "is_suppressed",
     "normalise_address",
 ]
+
+
+# Answers the person is waiting for: sent at once, not held for their window.
+ON_REQUEST_PURPOSES = frozenset({Purpose.ENROL_CODE, Purpose.HELP_REPLY})
 
 
 class OutreachError(ValueError):
@@ -59,6 +63,7 @@ def enqueue(
     key_day: dt.date | None = None,
     not_before: dt.datetime | None = None,
     payload: dict[str, Any] | None = None,
+    key_extra: str = "",
 ) -> OutboxMessage:
     """Queue one message and return its row; the same key twice returns the first row.
 
@@ -69,7 +74,10 @@ def enqueue(
     (default: the person's preferred language), English when that language
     has no wording. ``key_day`` is the person's local day the message is for
     (default: today there). The row waits until ``not_before`` and until the
-    person's send window opens. A deceased person or an address that opted
+    person's send window opens, except a reply to the person's own request
+    (an enrolment code, the answer to HELP), sent at any hour. ``key_extra``
+    makes the key one of several on the same day, for a message the person
+    may rightly ask for again (a new enrolment code). A deceased person or an address that opted
     out gets a row already cancelled, with the reason as its error code.
     Call inside the transaction of the change that causes the message.
     """
@@ -79,13 +87,18 @@ def enqueue(
         raise OutreachError(f"unknown purpose {purpose!r}")
     address = normalise_address(channel, address)
     time_zone = person.time_zone if person is not None else _default_zone()
-    preference = person.contact_window if person is not None else ANY
+    if purpose in ON_REQUEST_PURPOSES:
+        preference = ON_REQUEST
+    else:
+        preference = person.contact_window if person is not None else ANY
     now = timezone.now()
     start = max(now, not_before) if not_before else now
     day = key_day or local_day(start, time_zone)
     key = idempotency_key(
         channel, purpose, person_id=person.pk if person else None, address=address, day=day
     )
+    if key_extra:
+        key = f"{key}:{key_extra}"
     existing = OutboxMessage.objects.filter(key=key).first()
     if existing is not None:
         return existing

@@ -23,6 +23,9 @@ from epitrace.outreach import conf
 from epitrace.outreach.conf import Window
 
 ANY = "any"
+# A reply to the person's own request (an enrolment code, the answer to HELP):
+# they are waiting for it, whatever the hour.
+ON_REQUEST = "on_request"
 # The parts of the day a person may choose (people.models.ContactWindow).
 PARTS: dict[str, Window] = {
     "morning": Window(dt.time(8), dt.time(12)),
@@ -41,6 +44,8 @@ def zone(name: str) -> zoneinfo.ZoneInfo:
 
 def hours(preference: str = ANY) -> Window:
     """The local hours for a preference: its part of the day cut to the configured window."""
+    if preference == ON_REQUEST:
+        return Window(dt.time(0), dt.time.max)
     whole = conf.window()
     part = PARTS.get(preference or ANY)
     if part is None:

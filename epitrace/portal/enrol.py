@@ -147,10 +147,9 @@ def _digest(*parts: str) -> str:
 def send_code(phone: str, language: str) -> EnrolmentCode:
     """A new code for ``phone``, queued as an SMS in ``language``; returns its row.
 
-    The outbox sends one message per purpose, address and day (its
-    idempotency key): when it answers with a message an earlier code
-    already went in, no new code can leave today, and that earlier code is
-    the one returned (its own expiry and tries still count).
+    Each code is its own outbox message (the code row's id extends the
+    idempotency key) and leaves at once, at any hour: the person is waiting
+    for it. The per-phone and per-IP limits are what stop a flood.
     """
     code = f"{secrets.randbelow(10**6):06d}"
     now = timezone.now()
@@ -167,11 +166,8 @@ def send_code(phone: str, language: str) -> EnrolmentCode:
             address=phone,
             context={"code": code},
             language=language,
+            key_extra=str(row.pk),
         )
-        earlier = EnrolmentCode.objects.filter(message=message).first()
-        if earlier is not None:
-            row.delete()
-            return earlier
         row.message = message
         row.save(update_fields=["message", "updated_at"])
     return row

@@ -134,6 +134,25 @@ def test_outside_the_window_the_row_waits_for_the_morning(monkeypatch: Any) -> N
     assert row.key_day == late.date()  # the message is still the evening's
 
 
+def test_a_code_the_person_asked_for_leaves_at_night_and_may_be_asked_again(
+    monkeypatch: Any,
+) -> None:
+    late = at(22, 30)
+    monkeypatch.setattr(timezone, "now", lambda: late.astimezone(dt.UTC))
+    first = enqueue(
+        "sms", "enrol_code", address="+18605551234", context={"code": "123456"}, key_extra="1"
+    )
+    again = enqueue(
+        "sms", "enrol_code", address="+18605551234", context={"code": "654321"}, key_extra="2"
+    )
+    assert first.next_attempt_at == late
+    assert again.next_attempt_at == late
+    assert first.pk != again.pk
+    assert "654321" in again.body
+    # Without the extra part it is the same key: one message a day, as for everything else.
+    assert enqueue("sms", "enrol_code", address="+18605551234", key_extra="1").pk == first.pk
+
+
 def test_inside_the_window_the_row_is_due_now(monkeypatch: Any) -> None:
     noon = at(12)
     monkeypatch.setattr(timezone, "now", lambda: noon.astimezone(dt.UTC))

@@ -197,8 +197,6 @@ def start(request: HttpRequest) -> HttpResponse:
     for limit, subject in limits:
         ratelimit.hit(limit, subject)
     sent = send_code(enrolment.phone, enrolment.language)
-    if not sent.open:  # today's one code for this phone is spent (see send_code)
-        return page(request, "portal/enrol/wait.html", {"spent": True}, status=429)
     enrolment.code_id = sent.pk
     enrolment.save(request)
     if enrolment.language in {code for code, _name in available_languages()}:
