@@ -78,8 +78,10 @@ def run(options: Options, say: Callable[[str], None]) -> FanoutFigures:
     load_before = _load()
     zone = data.midday_zone()
     added = data.ensure_monitorees(options.monitorees, zone, say)
-    data.fix_clock(zone)
+    moved = data.fix_clock(zone)
     data.clear_checkins()
+    if moved:
+        data.analyze_monitorees()
     say(f"monitorees in {zone}; building the day's outbox")
     started, built_at = time.monotonic(), timezone.now()
     built = build_daily_checkins(now=built_at)
