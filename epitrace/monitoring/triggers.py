@@ -34,12 +34,12 @@ from epitrace.contacts.models import Exposure
 from epitrace.diseases.rules.records import exposure_quarantine_end
 from epitrace.monitoring.eligibility import ADULT_AGE, Reach, reach_many
 from epitrace.outreach.choices import Channel, Purpose
-from epitrace.outreach.links import LinkRequest
 from epitrace.outreach.models import OutboxMessage
 from epitrace.outreach.services import Draft, enqueue_many
 from epitrace.outreach.window import local_day, zone
 from epitrace.people.models import Person
 from epitrace.portal.choices import LinkPurpose
+from epitrace.portal.links import LinkRequest
 
 # What the EN server calls a test: a confirmed case's, or a probable case's ("likely").
 EN_TEST_TYPES: dict[str, str] = {

@@ -23,21 +23,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import secrets
 from typing import Any
 
 from django.db import connection, transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from epitrace.monitoring.selection import candidates_table
-from epitrace.outreach import conf
 from epitrace.outreach.choices import Channel, Purpose, State
 from epitrace.outreach.keys import idempotency_key
 from epitrace.outreach.models import OutboxMessage
 from epitrace.outreach.rendering import render
 from epitrace.outreach.window import PARTS, due_on
 from epitrace.people.models import Person
+from epitrace.portal.choices import LinkPurpose
+from epitrace.portal.links import LinkRequest, mint_links
 
 OUTBOX = OutboxMessage._meta.db_table
 PERSON = Person._meta.db_table
@@ -185,10 +184,6 @@ def _sms_sql(table: str, now: dt.datetime) -> tuple[str, list[Any]] | None:
 
 def _build_email(table: str, now: dt.datetime) -> int:
     """E-mail rows: each with its own portal check-in link, written in bulk."""
-    from epitrace.portal.choices import LinkPurpose
-    from epitrace.portal.links import LIFETIME, digest
-    from epitrace.portal.models import PortalLink
-
     with connection.cursor() as cursor:
         cursor.execute(_groups_sql(table, Channel.EMAIL))
         groups = cursor.fetchall()
@@ -205,7 +200,6 @@ def _build_email(table: str, now: dt.datetime) -> int:
     )
     wordings: dict[tuple[int, str], Any] = {}
     rows, links = [], []
-    expires = now + LIFETIME[LinkPurpose.CHECKIN]
     for lead_id, address, raw_day, _key, name, covered in groups:
         day, lead = _day(raw_day), leads[lead_id]
         due = dues.get((name, day, lead.contact_window))
@@ -221,16 +215,7 @@ def _build_email(table: str, now: dt.datetime) -> int:
                 jurisdiction_id=pair[0],
             )
         wording = wordings[pair]
-        token = secrets.token_urlsafe(32)
-        links.append(
-            PortalLink(
-                digest=digest(token),
-                purpose=LinkPurpose.CHECKIN,
-                person_id=lead_id,
-                expires_at=expires,
-            )
-        )
-        url = conf.public_url(reverse("portal:open", kwargs={"token": token}))
+        links.append(LinkRequest(lead_id, LinkPurpose.CHECKIN))
         rows.append(
             OutboxMessage(
                 key=idempotency_key(
@@ -251,14 +236,15 @@ def _build_email(table: str, now: dt.datetime) -> int:
                 send_window=lead.contact_window,
                 key_day=day,
                 subject=wording.subject,
-                body=wording.body.replace(LINK_MARK, url),
+                body=wording.body,
                 payload=covered if isinstance(covered, dict) else json.loads(covered),
                 next_attempt_at=due,
                 created_at=now,
             )
         )
+    for row, url in zip(rows, mint_links(links, now), strict=True):
+        row.body = row.body.replace(LINK_MARK, url)
     before = OutboxMessage.objects.filter(key__in=[row.key for row in rows]).count()
-    PortalLink.objects.bulk_create(links, batch_size=2000)
     OutboxMessage.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
     return OutboxMessage.objects.filter(key__in=[row.key for row in rows]).count() - before
 

@@ -22,11 +22,11 @@ from epitrace.audit.services import Action, record
 from epitrace.jurisdictions.models import Jurisdiction
 from epitrace.outreach.choices import Channel, InboundState, Purpose, Skip, State, SuppressionReason
 from epitrace.outreach.keys import idempotency_key
-from epitrace.outreach.links import LinkRequest, mint_links
 from epitrace.outreach.models import InboundMessage, OutboxMessage, Suppression
 from epitrace.outreach.rendering import render
 from epitrace.outreach.window import ANY, ON_REQUEST, local_day, next_opening
 from epitrace.people.models import Person
+from epitrace.portal.links import LinkRequest, mint_links
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 

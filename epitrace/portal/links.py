@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db.models import F
@@ -41,6 +43,44 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+@dataclass(frozen=True)
+class LinkRequest:
+    """A link to open ``purpose`` for ``person_id`` (about a case or an exposure)."""
+
+    person_id: int
+    purpose: str
+    case_id: int | None = None
+    exposure_id: int | None = None
+    valid_for: dt.timedelta | None = None
+
+
+def mint_links(requests: Sequence[LinkRequest], now: dt.datetime | None = None) -> list[str]:
+    """One new absolute link per request, in order, stored hashed with one INSERT.
+
+    Bulk messages (a whole import batch's triggers, the day's e-mail
+    check-ins) pay a fixed number of statements for their links.
+    """
+    now = now or timezone.now()
+    urls, rows = [], []
+    for request in requests:
+        if request.purpose not in LinkPurpose.values:
+            raise ValueError(f"unknown portal link purpose {request.purpose!r}")
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        rows.append(
+            PortalLink(
+                digest=digest(token),
+                purpose=request.purpose,
+                person_id=request.person_id,
+                case_id=request.case_id,
+                exposure_id=request.exposure_id,
+                expires_at=now + (request.valid_for or LIFETIME[request.purpose]),
+            )
+        )
+        urls.append(conf.public_url(reverse("portal:open", kwargs={"token": token})))
+    PortalLink.objects.bulk_create(rows, batch_size=2000)
+    return urls
+
+
 def issue_link(
     *,
     person: Person,
@@ -50,18 +90,14 @@ def issue_link(
     valid_for: dt.timedelta | None = None,
 ) -> str:
     """Store a new token for ``person`` and ``purpose`` and return the absolute link."""
-    if purpose not in LinkPurpose.values:
-        raise ValueError(f"unknown portal link purpose {purpose!r}")
-    token = secrets.token_urlsafe(TOKEN_BYTES)
-    PortalLink.objects.create(
-        digest=digest(token),
-        purpose=purpose,
-        person=person,
-        case=case,
-        exposure=exposure,
-        expires_at=timezone.now() + (valid_for or LIFETIME[purpose]),
+    request = LinkRequest(
+        person.pk,
+        purpose,
+        case_id=case.pk if case else None,
+        exposure_id=exposure.pk if exposure else None,
+        valid_for=valid_for,
     )
-    return conf.public_url(reverse("portal:open", kwargs={"token": token}))
+    return mint_links([request])[0]
 
 
 def open_link(token: str) -> PortalLink | None:
