@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.template import Context, Engine, Node, NodeList, TemplateDoesNotExist
@@ -42,6 +42,9 @@ from django.utils.translation import trans_real
 
 from epitrace.outreach import conf
 from epitrace.outreach.choices import Channel
+
+if TYPE_CHECKING:
+    from epitrace.wording.lookup import Overrides
 
 ROOT = Path(__file__).resolve().parent / "templates" / "outreach" / "messages"
 LOCALE = Path(__file__).resolve().parent / "locale"
@@ -282,17 +285,25 @@ def render(
     context: dict[str, Any],
     *,
     jurisdiction_id: int | None = None,
+    wordings: Overrides | None = None,
 ) -> Rendered:
-    """The message in ``language`` if it has that language, else in English."""
+    """The message in ``language`` if it has that language, else in English.
+
+    ``wordings``: the jurisdictions' overrides already read for many messages
+    (``wording.lookup.Overrides``); without it they are read here.
+    """
     available = languages(channel, template)
     if not available:
         raise TemplateMissing(f"no message template {channel}/{template}")
     wanted = _candidates(language)
     overrides = {}
     if jurisdiction_id is not None:
-        from epitrace.wording.lookup import nearest
+        if wordings is None:
+            from epitrace.wording.lookup import nearest
 
-        overrides = nearest(channel, template, wanted, jurisdiction_id)
+            overrides = nearest(channel, template, wanted, jurisdiction_id)
+        else:
+            overrides = wordings.nearest(channel, template, wanted, jurisdiction_id)
     for code in wanted:
         if code in overrides:
             found = overrides[code]

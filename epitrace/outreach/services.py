@@ -27,6 +27,7 @@ from epitrace.outreach.rendering import render
 from epitrace.outreach.window import ANY, ON_REQUEST, local_day, next_opening
 from epitrace.people.models import Person
 from epitrace.portal.links import LinkRequest, mint_links
+from epitrace.wording.lookup import Overrides
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
@@ -187,6 +188,10 @@ def enqueue_many(drafts: list[Draft], *, now: dt.datetime | None = None) -> list
     wanted = [d.link for d in fresh.values() if d.link is not None]
     urls = iter(mint_links(wanted, now)) if wanted else iter(())
     rendered: dict[tuple[str, str, str, int, tuple[tuple[str, str], ...]], Any] = {}
+    wordings = Overrides(
+        {(d.channel, d.purpose) for d in fresh.values() if d.channel != Channel.EN},
+        {d.person.jurisdiction_id for d in fresh.values()},
+    )
     rows = []
     for key, draft in fresh.items():
         person = draft.person
@@ -198,7 +203,7 @@ def enqueue_many(drafts: list[Draft], *, now: dt.datetime | None = None) -> list
             if which not in rendered:
                 rendered[which] = render(
                     draft.channel, draft.purpose, draft.language, context,
-                    jurisdiction_id=person.jurisdiction_id,
+                    jurisdiction_id=person.jurisdiction_id, wordings=wordings,
                 )  # fmt: skip
             wording = rendered[which]
         url = next(urls) if draft.link else ""
