@@ -22,6 +22,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db import connection, models
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
@@ -134,22 +138,32 @@ def _take_related_ids(obj: models.Model, relations: tuple[tuple[str, str, str], 
 
 # (attname, name, field) of each concrete field, in the order Model(*args) takes them.
 _layouts: dict[type[models.Model], tuple[tuple[str, str, models.Field[Any, Any]], ...]] = {}
+# Whether an instance of the model may be filled through its __dict__ (see new_instance).
+_plain: dict[type[models.Model], bool] = {}
+_PLAIN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute)
 
 
 def new_instance(model: type[M], values: dict[str, Any]) -> M:
-    """``model(**values)``, about three times faster, for building many rows.
+    """``model(**values)``, several times faster, for building many rows.
 
     Django's keyword path looks every field up by exception when it is not
-    given; the positional path (the one querysets use) sets each attribute
-    once. Values are given by attname (``person_id``) or, for a foreign key,
-    by name with the related instance (``person``), which is then assigned
-    through its descriptor exactly as the keyword path does. Fields not
-    given get their default.
+    given; here each attribute is set once, straight into the instance's
+    ``__dict__`` when that is all ``Model.__init__`` would do: the model's
+    attributes are plain deferred ones (no file or custom descriptor) and no
+    ``post_init`` receiver listens. Values are given by attname
+    (``person_id``) or, for a foreign key, by name with the related instance
+    (``person``), which is then assigned through its descriptor exactly as
+    the keyword path does. Fields not given get their default.
     """
     layout = _layouts.get(model)
     if layout is None:
         layout = _layouts[model] = tuple(
             (f.attname, f.name, f) for f in model._meta.concrete_fields
+        )
+    plain = _plain.get(model)
+    if plain is None:
+        plain = _plain[model] = not post_init.has_listeners(model) and all(
+            isinstance(model.__dict__.get(attname), _PLAIN_DESCRIPTORS) for attname, _, _ in layout
         )
     args: list[Any] = []
     related: list[tuple[str, Any]] = []
@@ -167,7 +181,12 @@ def new_instance(model: type[M], values: dict[str, Any]) -> M:
     if used != len(values):
         known = {n for a, n, _ in layout} | {a for a, n, _ in layout}
         raise TypeError(f"{model.__name__}() got unexpected fields {sorted(set(values) - known)}")
-    obj = model(*args)
+    if plain:
+        obj = model.__new__(model)
+        obj._state = ModelState()
+        obj.__dict__.update(zip([attname for attname, _, _ in layout], args, strict=True))
+    else:
+        obj = model(*args)
     for name, value in related:
         setattr(obj, name, value)
     return obj
