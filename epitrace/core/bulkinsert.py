@@ -74,12 +74,19 @@ def _plan(model: type[models.Model]) -> _Plan:
     return plan
 
 
-def insert(objs: Sequence[models.Model]) -> None:
+def insert(objs: Sequence[models.Model], *, skip_conflicts: bool = False) -> None:
+    """Insert ``objs`` (all of one model), setting their ids.
+
+    ``skip_conflicts``: a row that would break a unique constraint is left
+    out, as ``bulk_create(ignore_conflicts=True)`` does (the instance keeps
+    the id it was given, which no row has); for rows keyed against
+    concurrent writers, such as the outbox's idempotency keys.
+    """
     if not objs:
         return
     model = type(objs[0])
     if connection.vendor != "postgresql":
-        model._default_manager.bulk_create(objs)
+        model._default_manager.bulk_create(objs, ignore_conflicts=skip_conflicts)
         return
     meta = model._meta
     plan = _plan(model)
@@ -99,14 +106,28 @@ def insert(objs: Sequence[models.Model]) -> None:
     raw = connection.connection
     assert raw is not None
     names, jsons = plan.names, plan.jsons
-    with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({plan.columns}) FROM STDIN") as copy:
-        for obj in objs:
-            values = obj.__dict__
-            row: list[Any] = [values[name] for name in names]
-            for index in jsons:
-                if row[index] is not None:
-                    row[index] = Jsonb(row[index])
-            copy.write_row(row)
+    # COPY knows no ON CONFLICT: rows that may clash go through a scratch
+    # table of the same shape (the session's own, emptied after each use).
+    target = connection.ops.quote_name(f"bulk_{meta.db_table}") if skip_conflicts else table
+    with raw.cursor() as cursor:
+        if skip_conflicts:
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {target} (LIKE {table} INCLUDING DEFAULTS)"
+            )
+        with cursor.copy(f"COPY {target} ({plan.columns}) FROM STDIN") as copy:
+            for obj in objs:
+                values = obj.__dict__
+                row: list[Any] = [values[name] for name in names]
+                for index in jsons:
+                    if row[index] is not None:
+                        row[index] = Jsonb(row[index])
+                copy.write_row(row)
+        if skip_conflicts:
+            cursor.execute(
+                f"INSERT INTO {table} ({plan.columns}) SELECT {plan.columns} FROM {target} "  # noqa: S608
+                "ON CONFLICT DO NOTHING"
+            )
+            cursor.execute(f"DELETE FROM {target}")  # noqa: S608
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias

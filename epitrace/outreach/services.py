@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from epitrace.audit.services import Action, record
+from epitrace.core.bulkinsert import insert, new_instance
 from epitrace.jurisdictions.models import Jurisdiction
 from epitrace.outreach.choices import Channel, InboundState, Purpose, Skip, State, SuppressionReason
 from epitrace.outreach.keys import idempotency_key
@@ -207,30 +208,34 @@ def enqueue_many(drafts: list[Draft], *, now: dt.datetime | None = None) -> list
                 )  # fmt: skip
             wording = rendered[which]
         url = next(urls) if draft.link else ""
-        row = OutboxMessage(
-            key=key,
-            channel=draft.channel,
-            purpose=draft.purpose,
-            template="" if wording is None else draft.purpose,
-            person=person,
-            jurisdiction_id=person.jurisdiction_id,
-            address=draft.address,
-            language=wording.language if wording else draft.language,
-            time_zone=person.time_zone,
-            send_window=person.contact_window,
-            key_day=draft.key_day,
-            subject=wording.subject if wording else "",
-            body=wording.body.replace(LINK_MARK, url) if wording else "",
-            payload=draft.payload,
-            next_attempt_at=next_opening(now, person.time_zone, person.contact_window),
-            created_at=now,
+        row = new_instance(
+            OutboxMessage,
+            {
+                "key": key,
+                "channel": draft.channel,
+                "purpose": draft.purpose,
+                "template": "" if wording is None else draft.purpose,
+                "person": person,
+                "jurisdiction_id": person.jurisdiction_id,
+                "address": draft.address,
+                "language": wording.language if wording else draft.language,
+                "time_zone": person.time_zone,
+                "send_window": person.contact_window,
+                "key_day": draft.key_day,
+                "subject": wording.subject if wording else "",
+                "body": wording.body.replace(LINK_MARK, url) if wording else "",
+                "payload": draft.payload,
+                "next_attempt_at": next_opening(now, person.time_zone, person.contact_window),
+                "created_at": now,
+            },
         )
         skip = Skip.DECEASED if person.deceased_date is not None else None
         skip = skip or (Skip.SUPPRESSED if draft.address in suppressed else None)
         if skip is not None:
             row.state, row.error_code, row.error_text = State.CANCELLED, skip, str(skip.label)
         rows.append(row)
-    OutboxMessage.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+    # A key another writer queued meanwhile is skipped, as above.
+    insert(rows, skip_conflicts=True)
     return rows
 
 

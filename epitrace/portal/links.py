@@ -20,6 +20,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from epitrace.core.bulkinsert import insert, new_instance
 from epitrace.outreach import conf
 from epitrace.portal.choices import LinkPurpose
 from epitrace.portal.models import PortalLink
@@ -37,6 +38,7 @@ LIFETIME: dict[str, dt.timedelta] = {
     LinkPurpose.CONTACT_NOTICE: dt.timedelta(days=14),
 }
 TOKEN_BYTES = 32  # 256 bits: not guessable, even at any request rate
+_PLACEHOLDER = "TOKEN"  # not base64url of 32 bytes (43 characters): no real token
 
 
 def digest(token: str) -> str:
@@ -62,22 +64,27 @@ def mint_links(requests: Sequence[LinkRequest], now: dt.datetime | None = None) 
     """
     now = now or timezone.now()
     urls, rows = [], []
+    # The address of a placeholder token, completed per link: one reverse() per call.
+    head, _, tail = reverse("portal:open", kwargs={"token": _PLACEHOLDER}).partition(_PLACEHOLDER)
     for request in requests:
         if request.purpose not in LinkPurpose.values:
             raise ValueError(f"unknown portal link purpose {request.purpose!r}")
         token = secrets.token_urlsafe(TOKEN_BYTES)
         rows.append(
-            PortalLink(
-                digest=digest(token),
-                purpose=request.purpose,
-                person_id=request.person_id,
-                case_id=request.case_id,
-                exposure_id=request.exposure_id,
-                expires_at=now + (request.valid_for or LIFETIME[request.purpose]),
+            new_instance(
+                PortalLink,
+                {
+                    "digest": digest(token),
+                    "purpose": request.purpose,
+                    "person_id": request.person_id,
+                    "case_id": request.case_id,
+                    "exposure_id": request.exposure_id,
+                    "expires_at": now + (request.valid_for or LIFETIME[request.purpose]),
+                },
             )
         )
-        urls.append(conf.public_url(reverse("portal:open", kwargs={"token": token})))
-    PortalLink.objects.bulk_create(rows, batch_size=2000)
+        urls.append(conf.public_url(f"{head}{token}{tail}"))
+    insert(rows)
     return urls
 
 
