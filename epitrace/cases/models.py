@@ -20,7 +20,11 @@ from epitrace.core.models import RestrictedManager, TimeStampedModel
 class Case(TimeStampedModel):
     """One person's episode of a reportable disease, under investigation or closed."""
 
-    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="cases")
+    # Person and jurisdiction are indexed by case_unique_episode and
+    # case_jur_status, which begin with them: no single-column twins to write.
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="cases", db_index=False
+    )
     disease = models.ForeignKey("diseases.Disease", on_delete=models.PROTECT, related_name="+")
     profile = models.ForeignKey(
         "diseases.DiseaseProfile",
@@ -39,7 +43,7 @@ class Case(TimeStampedModel):
         max_length=16, choices=InvestigationStatus.choices, default=InvestigationStatus.NEW
     )
     jurisdiction = models.ForeignKey(
-        "jurisdictions.Jurisdiction", on_delete=models.PROTECT, related_name="cases"
+        "jurisdictions.Jurisdiction", on_delete=models.PROTECT, related_name="cases", db_index=False
     )
     report_date = models.DateField(help_text=_("When public health learned of the case."))
     specimen_date = models.DateField(
@@ -52,8 +56,10 @@ class Case(TimeStampedModel):
     hospitalized = models.BooleanField(null=True, blank=True)
     died = models.BooleanField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Not indexed: queues order their work items, not cases, by priority, and
+    # an unindexed column lets PostgreSQL update it in place (HOT) on every import.
     priority = models.IntegerField(
-        default=0, db_index=True, help_text=_("Higher is called first; see cases/priority.py.")
+        default=0, help_text=_("Higher is called first; see cases/priority.py.")
     )
 
     objects = RestrictedManager()

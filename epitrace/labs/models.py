@@ -77,8 +77,9 @@ class RawMessage(models.Model):
 class LabResult(models.Model):
     """One test result for one person, as reported and as normalised."""
 
+    # Indexed by labresult_person_test, which begins with it.
     person = models.ForeignKey(
-        "people.Person", on_delete=models.PROTECT, related_name="lab_results"
+        "people.Person", on_delete=models.PROTECT, related_name="lab_results", db_index=False
     )
     case = models.ForeignKey(
         "cases.Case", on_delete=models.SET_NULL, null=True, blank=True, related_name="lab_results"

@@ -67,9 +67,9 @@ class OutboxMessage(models.Model):
     need: no index on the timestamps (lists order by id, which follows them).
     """
 
+    # Unique through a constraint, not unique=True: no LIKE twin of the index.
     key = models.CharField(
         max_length=200,
-        unique=True,
         help_text=_("Idempotency key: channel, purpose, person or address, local day."),
     )
     channel = models.CharField(max_length=8, choices=Channel.choices)
@@ -153,6 +153,7 @@ class OutboxMessage(models.Model):
             ),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["key"], name="outbox_unique_key"),
             models.CheckConstraint(condition=Q(state__in=State.values), name="outbox_state_valid"),
             models.CheckConstraint(
                 condition=Q(channel__in=Channel.values), name="outbox_channel_valid"

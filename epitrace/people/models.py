@@ -63,8 +63,12 @@ class Person(TimeStampedModel):
     address_status = models.CharField(
         max_length=16, choices=AddressStatus.choices, default=AddressStatus.UNKNOWN
     )
+    # Indexed by person_jur_family, which begins with it: one index less per new person.
     jurisdiction = models.ForeignKey(
-        "jurisdictions.Jurisdiction", on_delete=models.PROTECT, related_name="persons"
+        "jurisdictions.Jurisdiction",
+        on_delete=models.PROTECT,
+        related_name="persons",
+        db_index=False,
     )
 
     deceased_date = models.DateField(null=True, blank=True)
@@ -168,9 +172,13 @@ class ContactPoint(TimeStampedModel):
     Households often share a phone, so the same value may belong to several persons.
     """
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="contact_points")
+    # Both indexed by the constraints and indexes below, without LIKE twins:
+    # every index costs the import a write per row.
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="contact_points", db_index=False
+    )
     kind = models.CharField(max_length=8, choices=ContactKind.choices)
-    value = models.CharField(max_length=254, db_index=True)
+    value = models.CharField(max_length=254)
     use = models.CharField(max_length=8, choices=ContactUse.choices, default=ContactUse.MOBILE)
     rank = models.PositiveSmallIntegerField(default=1, help_text=_("1 is preferred."))
 
@@ -179,6 +187,7 @@ class ContactPoint(TimeStampedModel):
 
     class Meta:
         ordering = ["kind", "rank", "id"]
+        indexes = [models.Index(fields=["value"], name="contactpoint_value")]
         constraints = [
             models.UniqueConstraint(
                 fields=["person", "kind", "value"], name="contactpoint_unique_per_person"
@@ -211,7 +220,8 @@ class PersonMatchKey(models.Model):
     ``epitrace.people.matchkeys``; no personal value is readable from it
     beyond what the person row holds."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    # Indexed by personmatchkey_unique, which begins with it.
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+", db_index=False)
     key = models.CharField(max_length=48)
 
     class Meta:

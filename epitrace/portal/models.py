@@ -22,10 +22,12 @@ MAX_CODE_ATTEMPTS = 5
 
 
 class PortalLink(TimeStampedModel):
-    digest = models.CharField(max_length=64, unique=True, help_text=_("SHA-256 of the token."))
+    # Unique through a constraint, not unique=True: no LIKE twin of the index.
+    digest = models.CharField(max_length=64, help_text=_("SHA-256 of the token."))
     purpose = models.CharField(max_length=32, choices=LinkPurpose.choices)
+    # Indexed by portal_link_person, which begins with it.
     person = models.ForeignKey(
-        "people.Person", on_delete=models.CASCADE, related_name="portal_links"
+        "people.Person", on_delete=models.CASCADE, related_name="portal_links", db_index=False
     )
     case = models.ForeignKey(
         "cases.Case", on_delete=models.CASCADE, null=True, blank=True, related_name="portal_links"
@@ -49,6 +51,7 @@ class PortalLink(TimeStampedModel):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["person", "purpose"], name="portal_link_person")]
+        constraints = [models.UniqueConstraint(fields=["digest"], name="portallink_unique_digest")]
 
     def __str__(self) -> str:
         return f"portal link {self.pk} ({self.purpose})"
