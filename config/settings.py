@@ -142,7 +142,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "epitrace.accounts.middleware.SecurityHeadersMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, refreshing an unchanged session's end at most once a minute.
+    "epitrace.accounts.sessions.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -262,8 +263,13 @@ SILENCED_SYSTEM_CHECKS = [
 ]
 EPITRACE_SUPPORT_CONTACT = envstr("EPITRACE_SUPPORT_CONTACT", "your user administrator")
 
+# The cookie age is an idle timeout, not a day's login: each request pushes the
+# end of the session this far ahead. Rather than saving the session on every
+# request (SESSION_SAVE_EVERY_REQUEST), epitrace.accounts.sessions writes the
+# new end only when the stored one is a minute or more behind.
 SESSION_COOKIE_AGE = envint("SESSION_IDLE_TIMEOUT_MINUTES", 30) * 60
-SESSION_SAVE_EVERY_REQUEST = True  # the cookie age is an idle timeout, not a day's login
+SESSION_ENGINE = "epitrace.accounts.sessions"
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from epitrace.accounts.memberships import user_memberships
 from epitrace.accounts.roles import Role
 
 DIRECT_IDENTIFIERS = frozenset(
@@ -46,7 +47,7 @@ def roles_of(user: Any) -> set[str]:
         if getattr(user, "is_system", False) or getattr(user, "client", None) is not None:
             cached = set()
         else:
-            cached = set(user.memberships.values_list("role", flat=True))
+            cached = {membership.role for membership in user_memberships(user)}
         user._epitrace_roles = cached
     return cached
 

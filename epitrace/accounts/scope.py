@@ -1,13 +1,17 @@
 """Which jurisdictions a user may act on, for a capability.
 
 Cached on the user object for the life of the request: a page that runs
-ten restricted queries reads the memberships once.
+ten restricted queries reads the memberships once. The same read serves
+every other per-request question about the user's memberships (the menu,
+the queues they work, the fields their roles show):
+:func:`epitrace.accounts.memberships.user_memberships`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from epitrace.accounts.memberships import active_memberships, forget_memberships
 from epitrace.accounts.roles import role_grants
 
 _CACHE_ATTR = "_epitrace_scope_cache"
@@ -29,20 +33,13 @@ def visible_jurisdiction_ids(user: Any, capability: str) -> frozenset[int] | Non
 
 
 def _compute(user: Any, capability: str) -> frozenset[int]:
-    from epitrace.accounts.models import Membership
     from epitrace.jurisdictions.models import Jurisdiction
 
     # Memberships and subtrees are read once per user object (a request), not
     # once per capability: a page asks for a dozen capabilities.
-    rows = user.__dict__.get("_epitrace_membership_rows")
-    if rows is None:
-        rows = list(
-            Membership.objects.filter(user=user, user__is_active=True).values_list(
-                "jurisdiction_id", "jurisdiction__path", "role"
-            )
-        )
-        user.__dict__["_epitrace_membership_rows"] = rows
-    paths = frozenset(path for _, path, role in rows if role_grants(role, capability))
+    paths = frozenset(
+        m.jurisdiction.path for m in active_memberships(user) if role_grants(m.role, capability)
+    )
     if not paths:
         return frozenset()
     subtrees = user.__dict__.setdefault("_epitrace_subtrees", {})
@@ -67,7 +64,7 @@ def has_capability(user: Any, capability: str) -> bool:
 def forget_scope(user: Any) -> None:
     """Drop the cached scope (after a membership change in the same request)."""
     user.__dict__.pop(_CACHE_ATTR, None)
-    user.__dict__.pop("_epitrace_membership_rows", None)
+    forget_memberships(user)
     user.__dict__.pop("_epitrace_subtrees", None)
 
 

@@ -1,8 +1,9 @@
 """What every staff page shows about the signed-in user: memberships and menu.
 
 The memberships are read once per request, lazily: a page fragment that
-never shows the top bar runs no query, and the home view reuses the same
-list the top bar renders.
+never shows the top bar runs no query, and the home view, the scope checks
+and the menus reuse the same list the top bar renders
+(:func:`epitrace.accounts.memberships.user_memberships`).
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils.functional import cached_property
 
+from epitrace.accounts.memberships import user_memberships
 from epitrace.accounts.models import Membership
 from epitrace.accounts.roles import role_grants
 from epitrace.jurisdictions.models import Jurisdiction
@@ -25,13 +26,10 @@ class Navigation:
     def __init__(self, user: Any) -> None:
         self.user = user
 
-    @cached_property
+    @property
     def memberships(self) -> list[Membership]:
-        return list(
-            Membership.objects.filter(user=self.user)
-            .select_related("jurisdiction")
-            .order_by("jurisdiction__path", "role")
-        )
+        # The request's one read, shared with the scope checks and the field rules.
+        return user_memberships(self.user)
 
     @property
     def jurisdictions(self) -> list[Jurisdiction]:

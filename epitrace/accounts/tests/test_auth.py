@@ -16,14 +16,18 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.backends.base import UpdateError
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from epitrace.accounts.models import User
+from epitrace.accounts.sessions import REFRESH_AFTER, SessionStore
 from epitrace.accounts.testing import enrol_totp_for, force_login_with_mfa, totp_code
 from epitrace.testing.factories import PASSWORD
 from epitrace.testing.personas import Personas
@@ -198,7 +202,8 @@ def _session(client: Client) -> Session:
 
 def test_idle_timeout_ends_a_quiet_session(personas: Personas) -> None:
     assert settings.SESSION_COOKIE_AGE == 30 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST
+    assert settings.SESSION_ENGINE == "epitrace.accounts.sessions"
+    assert "epitrace.accounts.sessions.SessionMiddleware" in settings.MIDDLEWARE
     client = new_client()
     force_login_with_mfa(client, personas.a.tracer)
 
@@ -211,6 +216,61 @@ def test_idle_timeout_ends_a_quiet_session(personas: Personas) -> None:
     # 30 quiet minutes later the session is gone.
     Session.objects.update(expire_date=timezone.now() - dt.timedelta(seconds=1))
     assert client.get(reverse("home"))["Location"].startswith(reverse("account_login"))
+
+
+def test_a_session_end_is_written_at_most_once_a_minute(personas: Personas) -> None:
+    client = new_client()
+    force_login_with_mfa(client, personas.a.tracer)
+    client.get(reverse("home"))
+    stored = _session(client).expire_date
+
+    # A request soon after changes nothing in the database, nor the cookie.
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("home"))
+    assert response.status_code == 200
+    assert not [q for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    assert settings.SESSION_COOKIE_NAME not in response.cookies
+    assert _session(client).expire_date == stored
+
+    # A minute and more behind: the end moves again, and only the end.
+    Session.objects.update(expire_date=stored - REFRESH_AFTER)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("home"))
+    updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    assert len(updates) == 1
+    assert "session_data" not in updates[0]
+    assert settings.SESSION_COOKIE_NAME in response.cookies
+    assert _session(client).expire_date > stored
+
+
+def test_an_end_refresh_keeps_what_another_request_stored(personas: Personas) -> None:
+    client = new_client()
+    force_login_with_mfa(client, personas.a.tracer)
+    client.get(reverse("home"))
+    session = SessionStore(client.cookies[settings.SESSION_COOKIE_NAME].value)
+    assert session.get("_auth_user_id")  # loaded, as by the request's middleware
+    # Another tab of the same user stores something while this request runs.
+    other = SessionStore(session.session_key)
+    other["note"] = "kept"
+    other.save()
+
+    session.stored_expiry = timezone.now()  # as if loaded long ago
+    assert session.refresh_due()
+    session.save_expiry_only()
+    session.save()
+    assert SessionStore(session.session_key).load()["note"] == "kept"
+
+
+def test_an_end_refresh_does_not_bring_back_an_ended_session(personas: Personas) -> None:
+    client = new_client()
+    force_login_with_mfa(client, personas.a.tracer)
+    session = SessionStore(client.cookies[settings.SESSION_COOKIE_NAME].value)
+    assert session.get("_auth_user_id")
+    Session.objects.filter(session_key=session.session_key).delete()  # signed out elsewhere
+    session.save_expiry_only()
+    with pytest.raises(UpdateError):
+        session.save()
+    assert not Session.objects.filter(session_key=session.session_key).exists()
 
 
 def _settings_with(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, Any]:

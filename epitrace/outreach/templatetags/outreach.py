@@ -4,7 +4,8 @@
 messages sent to and received from that person, their check-in answers and
 the opt-outs of their numbers, all through restricted querysets (a handful
 of queries, whatever the number of messages). ``{% outreach_nav %}`` renders
-the sidebar entries for the users who have them.
+the sidebar entries for the users who have them; whether replies wait for
+staff is kept a minute per user in the cache, not asked on every page.
 
 Opt-outs are shown wherever staff see a phone or an e-mail address:
 ``{% opted_out_addresses items as opted_out %}`` reads the opt-outs of a
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import template
+from django.core.cache import cache
 from django.db.models import Q
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -135,12 +137,31 @@ def outbox_tone(state: str) -> str:
 @register.inclusion_tag("outreach/_nav.html", takes_context=True)
 def outreach_nav(context: template.Context) -> dict[str, Any]:
     request = context["request"]
+    match = request.resolver_match
+    in_outreach = match is not None and match.namespace == "outreach"
     return {
         "request": request,
         "shows_log": reads_log(request.user),
         "shows_wording": words_messages(request.user),
-        "shows_replies": InboundMessage.objects.restrict(request.user, "change")
-        .filter(state=InboundState.NEEDS_STAFF)
-        .exists()
-        or request.resolver_match.namespace == "outreach",
+        "shows_replies": in_outreach or replies_waiting(request.user),
     }
+
+
+# How long the menu may show a stale "Replies to handle": the entry is a
+# shortcut, not the list (the page reads the replies afresh), and asking on
+# every page of every tracer costs a query over the replies in their scope.
+REPLIES_WAITING_SECONDS = 60
+
+
+def replies_waiting(user: Any) -> bool:
+    """Whether replies in ``user``'s reach need staff, as of the last minute."""
+    key = f"epitrace:outreach:replies-waiting:{user.pk}"
+    waiting = cache.get(key)
+    if waiting is None:
+        waiting = (
+            InboundMessage.objects.restrict(user, "change")
+            .filter(state=InboundState.NEEDS_STAFF)
+            .exists()
+        )
+        cache.set(key, waiting, REPLIES_WAITING_SECONDS)
+    return bool(waiting)

@@ -1,0 +1,150 @@
+"""A user's memberships, read once per request and shared by everything that asks.
+
+The scope checks, the menus, the queues a tracer works and the fields their
+roles show all start from the signed-in user's memberships, on every page.
+:func:`user_memberships` reads them once per user object (a request) with
+their jurisdiction and team, and keeps them on it.
+
+The statement is written out once per process from the models' metadata
+rather than built by the ORM on each request: building that join cost five
+times what running it does, and it runs on every staff request. The rows
+become model instances the way ``select_related`` makes them, with the same
+database converters applied; membership fields nobody reads here (the
+timestamps) stay deferred.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, models
+
+from epitrace.accounts.models import Membership, Team, User
+from epitrace.jurisdictions.models import Jurisdiction
+
+_ATTR = "_epitrace_memberships"
+_MEMBERSHIP_FIELDS = frozenset({"id", "user_id", "jurisdiction_id", "role", "team_id"})
+_TEAM_FIELDS = frozenset({"id", "jurisdiction_id", "name", "languages"})
+
+
+def user_memberships(user: Any) -> list[Membership]:
+    """Every membership of ``user``, with its jurisdiction and team, by jurisdiction path and role.
+
+    ``account_active`` on each is the account's ``is_active`` as the database
+    holds it: see :func:`active_memberships`.
+    """
+    cached: list[Membership] | None = user.__dict__.get(_ATTR)
+    if cached is None:
+        cached = user.__dict__[_ATTR] = _statement(connection.vendor).read(user.pk)
+    return cached
+
+
+def active_memberships(user: Any) -> list[Membership]:
+    """The memberships that grant anything: a deactivated account's grant nothing,
+    even through a user object loaded before the deactivation."""
+    return [m for m in user_memberships(user) if m.account_active]  # type: ignore[attr-defined]
+
+
+def forget_memberships(user: Any) -> None:
+    user.__dict__.pop(_ATTR, None)
+
+
+@dataclass(frozen=True)
+class _Part:
+    """The columns of one model in the statement, in its concrete field order."""
+
+    model: type[models.Model]
+    fields: tuple[Any, ...]
+
+    @classmethod
+    def of(cls, model: type[models.Model], wanted: frozenset[str] | None = None) -> _Part:
+        fields = model._meta.concrete_fields
+        return cls(model, tuple(f for f in fields if wanted is None or f.attname in wanted))
+
+    def columns(self, alias: str) -> list[str]:
+        return [f"{alias}.{_quote(f.column)}" for f in self.fields]
+
+    def converting(self) -> list[tuple[int, Any, Any]]:
+        """(index, field, column) of the columns this database needs converted (few, if any)."""
+        found = []
+        for index, field in enumerate(self.fields):
+            col = field.get_col(self.model._meta.db_table)
+            if connection.ops.get_db_converters(col) or field.get_db_converters(connection):
+                found.append((index, field, col))
+        return found
+
+    def build(self, values: Sequence[Any]) -> Any:
+        return self.model.from_db(connection.alias, [f.attname for f in self.fields], values)
+
+
+def _quote(name: str) -> str:
+    return str(connection.ops.quote_name(name))
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    return _quote(str(model._meta.get_field(name).column))  # type: ignore[union-attr]
+
+
+class _Statement:
+    def __init__(self) -> None:
+        self.membership = _Part.of(Membership, _MEMBERSHIP_FIELDS)
+        self.jurisdiction = _Part.of(Jurisdiction)
+        self.team = _Part.of(Team, _TEAM_FIELDS)
+        parts = (self.membership, self.jurisdiction, self.team)
+        columns = [
+            *self.membership.columns("m"),
+            f"u.{_column(User, 'is_active')}",
+            *self.jurisdiction.columns("j"),
+            *self.team.columns("t"),
+        ]
+        m_user, m_place = _column(Membership, "user"), _column(Membership, "jurisdiction")
+        m_team, pk = _column(Membership, "team"), _quote("id")
+        self.sql = (
+            f"SELECT {', '.join(columns)}"  # noqa: S608 - names from the models only
+            f" FROM {_quote(Membership._meta.db_table)} m"
+            f" INNER JOIN {_quote(User._meta.db_table)} u ON u.{pk} = m.{m_user}"
+            f" INNER JOIN {_quote(Jurisdiction._meta.db_table)} j ON j.{pk} = m.{m_place}"
+            f" LEFT OUTER JOIN {_quote(Team._meta.db_table)} t ON t.{pk} = m.{m_team}"
+            f" WHERE m.{m_user} = %s"
+            f" ORDER BY j.{_column(Jurisdiction, 'path')}, m.{_column(Membership, 'role')}"
+        )
+        self.converting = {part.model: part.converting() for part in parts}
+        self.to_jurisdiction = Membership._meta.get_field("jurisdiction")
+        self.to_team = Membership._meta.get_field("team")
+
+    def read(self, user_id: int) -> list[Membership]:
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, [user_id])
+            return [self._membership(row) for row in cursor.fetchall()]
+
+    def _membership(self, row: Sequence[Any]) -> Membership:
+        m_end = len(self.membership.fields)
+        j_end = m_end + 1 + len(self.jurisdiction.fields)
+        membership = self._build(self.membership, row[:m_end])
+        membership.account_active = bool(row[m_end])
+        jurisdiction = self._build(self.jurisdiction, row[m_end + 1 : j_end])
+        team = self._build(self.team, row[j_end:]) if membership.team_id is not None else None
+        self.to_jurisdiction.set_cached_value(membership, jurisdiction)  # as select_related does
+        self.to_team.set_cached_value(membership, team)
+        return membership
+
+    def _build(self, part: _Part, values: Sequence[Any]) -> Any:
+        converting = self.converting[part.model]
+        if converting:  # with this thread's connection: converters are bound to it
+            values = list(values)
+            for index, field, col in converting:
+                for convert in [
+                    *connection.ops.get_db_converters(col),
+                    *field.get_db_converters(connection),
+                ]:
+                    values[index] = convert(values[index], col, connection)
+        return part.build(values)
+
+
+@functools.lru_cache(maxsize=4)
+def _statement(vendor: str) -> _Statement:
+    """Written once per kind of database; holds no connection (each thread has its own)."""
+    return _Statement()
