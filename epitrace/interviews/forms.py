@@ -29,6 +29,7 @@ from epitrace.interviews import drafts
 from epitrace.interviews.casedates import onset_problem
 from epitrace.interviews.choices import CallOutcome, Consent, IdentityMethod, Need
 from epitrace.interviews.questions import Question, form_field
+from epitrace.interviews.rendering import FAST_RENDERER
 from epitrace.people.choices import LANGUAGES
 
 PHONE_REGION = "US"
@@ -62,6 +63,7 @@ def as_form_data(values: Mapping[str, Any], names: Mapping[str, str]) -> MultiVa
 class DraftForm(forms.Form):
     """A form whose fields autosave: each input names its draft key for the page's script."""
 
+    default_renderer = FAST_RENDERER
     use_required_attribute = False  # the browser must not block autosave or completion
 
     def mark_autosave(self, names: Mapping[str, str]) -> None:
@@ -340,6 +342,7 @@ class ContactEntryForm(forms.Form):
     # The interview's household row this entry finishes, if any.
     household_row = forms.CharField(required=False, max_length=24, widget=forms.HiddenInput)
 
+    default_renderer = FAST_RENDERER
     use_required_attribute = False
 
     def __init__(
@@ -384,6 +387,7 @@ class ContactEntryForm(forms.Form):
 class ContactEditForm(forms.ModelForm):
     """What the tracer may correct about an elicited contact's exposure."""
 
+    default_renderer = FAST_RENDERER
     use_required_attribute = False
 
     class Meta:

@@ -1,15 +1,17 @@
 """What the case page and the interview's fragments show: one builder for both.
 
-The case page fetches the interview and the contacts right after its first
-paint (``views.case_panels``); the interview's own views re-render parts of
-them after a change. A fixed number of queries,
-whatever the number of attempts, household members or contacts.
+The case page fetches the interview, the contacts and the rest of the
+transmission chain right after its first paint (``views.case_panels``); the
+interview's own views re-render parts of them after a change. A fixed number
+of queries, whatever the number of attempts, household members or contacts.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import Q
 from django.http import HttpRequest
 
 from epitrace.accounts.scope import has_capability
@@ -95,18 +97,56 @@ def outcome_buttons() -> list[tuple[str, str, str]]:
     ]
 
 
-def case_panels(
-    request: HttpRequest, case: Case, *, elicited: list[ExposureRow] | None = None
-) -> dict[str, Any]:
-    """Everything the interview and contacts panels of the case page need."""
+@dataclass
+class CaseRecords:
+    """The transmission chain around a case, as its panels show it."""
+
+    elicited: list[ExposureRow]  # the contacts named by the case, and the case each became
+    as_contact: list[ExposureRow]  # where the case's person was a contact, and of which case
+    other_cases: list[Case]  # the person's other cases
+
+
+def case_records(user: Any, case: Case) -> CaseRecords:
+    """Both directions of the chain and the person's other cases: two restricted queries.
+
+    One for the exposures (named by this case, or naming its person), one for
+    every case they lead to and the person's own; a linked case out of the
+    user's reach stays hidden, as on every exposure list.
+    """
+    # Imported here: the case page's module imports this one.
+    from epitrace.web.views.common import ExposureRow, cases_and_linked
+
+    person = case.person
+    exposures = list(
+        Exposure.objects.restrict(user, "view")
+        .filter(Q(case=case) | Q(contact=person))
+        .select_related("contact")
+    )
+    elicited = [e for e in exposures if e.case_id == case.pk]
+    as_contact = [e for e in exposures if e.contact_id == person.pk]
+    linked_ids = [e.resulting_case_id for e in elicited] + [e.case_id for e in as_contact]
+    own, linked = cases_and_linked(user, person, linked_ids)
+    return CaseRecords(
+        elicited=[ExposureRow(e, linked.get(e.resulting_case_id)) for e in elicited],
+        as_contact=[ExposureRow(e, linked.get(e.case_id)) for e in as_contact],
+        other_cases=[other for other in own.values() if other.pk != case.pk],
+    )
+
+
+def case_panels(request: HttpRequest, case: Case) -> dict[str, Any]:
+    """Everything the panels of the case page need: the interview, contacts, the chain."""
     sheet = InterviewSheet.build(case, interview_of(case))
+    records = case_records(request.user, case)
     return {
         "case": case,
+        "person": case.person,
         "sheet": sheet,
         "interview": sheet.interview,
         "attempts": attempts_of(case),
         "outcomes": outcome_buttons(),
-        "elicited": elicited if elicited is not None else elicited_rows(request, case),
+        "elicited": records.elicited,
+        "as_contact": records.as_contact,
+        "other_cases": records.other_cases,
         "entry_form": entry_form(case, sheet.period),
         "editable": can_change(request),
     }

@@ -9,6 +9,7 @@ urlpatterns = [
     path("people/", views.person_search, name="person_search"),
     path("people/duplicates/", include("epitrace.people.merge.urls")),
     path("people/<int:pk>/", views.person_detail, name="person_detail"),
+    path("people/<int:pk>/panels/", views.person_panels, name="person_panels"),
     path("people/<int:pk>/share/", views.person_share, name="person_share"),
     path("people/<int:pk>/shares/<int:share_pk>/revoke/", views.share_revoke, name="share_revoke"),
     path("people/<int:pk>/transfer/", views.person_transfer, name="person_transfer"),

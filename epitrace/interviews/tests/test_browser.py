@@ -281,3 +281,38 @@ def test_the_interview_arrives_after_the_page_and_a_failed_load_can_be_retried(
     page.get_by_role("button", name="Try again").click()
     interview_ready(page)
     expect(page.locator("#interview-panel").get_by_label("Name as confirmed")).to_be_visible()
+
+
+def test_a_contacts_page_shows_the_work_item_at_once_and_its_records_after(
+    live_server, page: Page
+) -> None:
+    personas = build_personas()
+    side = personas.a
+    item = queue.open_item(Kind.NOTIFICATION, exposure=side.exposure)
+    violations = watch_csp(page)
+    page.goto(f"{live_server.url}/queues/")
+    sign_in(page, side.tracer.username, enrol_totp_for(side.tracer))
+
+    # The records fail to arrive once: the page says so and offers to try again.
+    failures = {"left": 1}
+
+    def fail_once(route: Route) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            route.fulfill(status=500, body="")
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/people/\d+/panels/$"), fail_once)
+    page.get_by_role("button", name="Next").click()
+    expect(page).to_have_url(re.compile(rf"/people/{side.contact.pk}/#work-item-{item.pk}$"))
+    held = page.locator(f"#work-item-{item.pk}")
+    expect(held).to_contain_text("by you")
+    expect(held.get_by_role("button", name="Record and take next")).to_be_visible()
+    expect(page.get_by_text("The records could not be loaded.")).to_be_visible()
+    page.get_by_role("button", name="Try again").click()
+    records = page.locator("#person-panels")
+    expect(records.get_by_role("heading", name="Exposures as a contact")).to_be_visible()
+    expect(records).to_contain_text(side.case.number)
+    expect(records.get_by_role("heading", name="Messages")).to_be_visible()
+    assert not violations, violations

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.db.models import Q
+from django.db.models import QuerySet
 
 from epitrace.accounts.scope import has_capability
 from epitrace.queues.choices import ACTIVE_STATES, State
@@ -39,6 +39,18 @@ def queue_nav(context: template.Context) -> dict[str, Any]:
     }
 
 
+def _about_person(person: Any) -> QuerySet[WorkItem]:
+    """The ids of the items about ``person``, as a contact or as a case.
+
+    A union of two indexed lookups (the person's exposures, their cases): an
+    OR across both joins made PostgreSQL walk every active item of the
+    jurisdiction (20 ms at a million cases) instead of the person's one or two.
+    """
+    as_contact = WorkItem.objects.filter(exposure__contact=person).order_by().values("pk")
+    as_case = WorkItem.objects.filter(case__person=person).order_by().values("pk")
+    return as_contact.union(as_case, all=True)
+
+
 @register.inclusion_tag("queues/includes/work_panel.html", takes_context=True)
 def work_panel(context: template.Context, case: Any = None, person: Any = None) -> dict[str, Any]:
     """The active items about ``case`` (or about ``person`` as a contact) the user may see."""
@@ -48,7 +60,7 @@ def work_panel(context: template.Context, case: Any = None, person: Any = None) 
     if case is not None:
         items = items.filter(case=case)
     elif person is not None:
-        items = items.filter(Q(exposure__contact=person) | Q(case__person=person))
+        items = items.filter(pk__in=_about_person(person))
     else:
         items = items.none()
     shown = list(items.select_related("claimed_by").order_by("-priority", "id")[:10])

@@ -7,6 +7,7 @@ from django.test import Client
 
 from epitrace.audit.models import AuditEvent
 from epitrace.people.models import Person
+from epitrace.testing import factories as f
 from epitrace.testing.personas import Personas
 
 pytestmark = pytest.mark.django_db
@@ -44,3 +45,22 @@ def test_another_jurisdiction_gets_404(personas: Personas, client: Client) -> No
     assert client.post(_url(personas.a.person.pk), {"contact_window": "morning"}).status_code == 404
     assert client.get(_url(personas.a.person.pk)).status_code == 404
     assert Person.objects.get(pk=personas.a.person.pk).contact_window == "any"
+
+
+def test_the_form_is_offered_only_to_those_who_may_change_the_person(
+    personas: Personas, client: Client
+) -> None:
+    person = personas.a.person
+    analyst = f.UserFactory.create()
+    f.MembershipFactory.create(user=analyst, jurisdiction=personas.a.jurisdiction, role="analyst")
+    client.force_login(analyst)
+    page = client.get(f"/people/{person.pk}/")
+    assert page.status_code == 200
+    assert b"contact-window" not in page.content
+    # A's case named a contact living in B: A's tracer may change them, and is offered it.
+    elsewhere = f.PersonFactory.create(jurisdiction=personas.b.jurisdiction)
+    f.ExposureFactory.create(case=personas.a.case, contact=elsewhere)
+    client.force_login(personas.a.tracer)
+    assert b"contact-window" in client.get(f"/people/{elsewhere.pk}/").content
+    client.force_login(personas.b.tracer)
+    assert b"contact-window" in client.get(f"/people/{elsewhere.pk}/").content

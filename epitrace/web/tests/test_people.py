@@ -9,18 +9,25 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from epitrace.audit.models import AuditEvent
+from epitrace.outreach.models import Suppression
 from epitrace.people.models import PersonIdentifier
 from epitrace.testing.personas import Personas
 from epitrace.web.search import case_number_pk, normalise_phone
 from epitrace.web.tests import make
-from epitrace.web.tests.utils import without_csrf_tokens
+from epitrace.web.tests.utils import lazy_parts, page_as_shown, without_csrf_tokens
 
 SEARCH = reverse("person_search")
 
 
 def detail(pk: int) -> str:
     return reverse("person_detail", args=[pk])
+
+
+def panels(pk: int) -> str:
+    return reverse("person_panels", args=[pk])
 
 
 def found(response) -> set[int]:
@@ -49,23 +56,29 @@ def test_person_page_shows_demographics_contacts_cases_labs(
     )
     client.force_login(side.tracer)
     response = client.get(detail(side.person.pk))
-    body = response.content.decode()
+    first = response.content.decode()
     assert response.status_code == 200
-    assert "Maria Alvarez" in body
-    assert str(side.person.birth_date) in body
+    assert "Maria Alvarez" in first
+    assert str(side.person.birth_date) in first
+    assert "LHD A Health Department" in first
+    phone = side.person.contact_points.get().value
+    assert f'href="tel:{phone}"' in first
+    # The records follow the first paint, in one request.
+    assert lazy_parts(first) == [panels(side.person.pk)]
+    assert "Hartford Hospital" not in first
+    body = page_as_shown(client, detail(side.person.pk))
     assert "Hartford Hospital" in body
     assert "MRN-4417" in body
     assert "123456789" not in body  # shown masked
     assert "6789" in body
     assert side.case.number in body
     assert "SARS-CoV-2 RNA NAA+probe" in body
-    assert "LHD A Health Department" in body
 
 
 def test_contact_page_lists_exposures_with_case_links(personas: Personas, client: Client) -> None:
     side = personas.a
     client.force_login(side.tracer)
-    body = client.get(detail(side.contact.pk)).content.decode()
+    body = page_as_shown(client, detail(side.contact.pk))
     assert "Exposures as a contact" in body
     assert reverse("case_detail", args=[side.case.pk]) in body
     assert "Household member" in body
@@ -78,6 +91,62 @@ def test_other_jurisdictions_person_is_not_found(personas: Personas, client: Cli
     assert forbidden.status_code == missing.status_code == 404
     assert without_csrf_tokens(forbidden.content) == without_csrf_tokens(missing.content)
     assert client.get(detail(personas.a.contact.pk)).status_code == 404
+
+
+def test_the_panels_are_a_read_of_the_person_and_hidden_like_it(
+    personas: Personas, client: Client
+) -> None:
+    person = personas.a.person
+    client.force_login(personas.b.tracer)
+    forbidden = client.get(panels(person.pk))
+    missing = client.get(panels(999_999))
+    assert forbidden.status_code == missing.status_code == 404
+    assert without_csrf_tokens(forbidden.content) == without_csrf_tokens(missing.content)
+    assert not AuditEvent.objects.filter(action="read", person_id=person.pk).exists()
+    denied = AuditEvent.objects.filter(action="denied", object_id=str(person.pk))
+    assert denied.count() == 1
+
+    client.force_login(personas.a.tracer)
+    assert client.get(panels(person.pk)).status_code == 200
+    read = AuditEvent.objects.filter(
+        action="read", object_type="people.person", object_id=str(person.pk)
+    ).get()
+    assert (read.actor_id, read.reason, read.person_id) == (
+        personas.a.tracer.pk,
+        "records",
+        person.pk,
+    )
+    assert client.post(panels(person.pk)).status_code == 405
+
+
+def test_an_opted_out_phone_is_marked_on_the_first_paint(
+    personas: Personas, client: Client
+) -> None:
+    side = personas.a
+    phone = side.person.contact_points.get().value
+    Suppression.objects.create(address=phone, channel="sms", reason="stop")
+    client.force_login(side.tracer)
+    assert "Opted out" in client.get(detail(side.person.pk)).content.decode()
+    case_page = client.get(reverse("case_detail", args=[side.case.pk])).content.decode()
+    assert "Opted out" in case_page
+    Suppression.objects.filter(address=phone).update(lifted_at=timezone.now())  # START
+    assert "Opted out" not in client.get(detail(side.person.pk)).content.decode()
+
+
+def test_the_first_paint_is_who_how_to_reach_and_the_work_item(
+    personas: Personas, client: Client
+) -> None:
+    """What the tracer sees at once after Next: the records come after."""
+    client.force_login(personas.a.tracer)
+    url = detail(personas.a.contact.pk)
+    client.get(url)  # the session's first use settles it
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    later = ("labs_", "outreach_", "cases_", "contacts_", "people_personidentifier")
+    for table in later:
+        assert not any(sql.startswith(f'SELECT "{table}') for sql in reads), table
+    assert len(reads) <= 10, "\n".join(reads)
 
 
 def test_state_epidemiologist_opens_both_lhds_people(personas: Personas, client: Client) -> None:
@@ -93,7 +162,7 @@ def test_contact_living_elsewhere_stays_visible_to_the_eliciting_lhd(
     elsewhere = make.person(jurisdiction=personas.b.jurisdiction, given_name="Elsa")
     make.exposure(case=personas.a.case, contact=elsewhere)
     client.force_login(personas.a.tracer)
-    body = client.get(detail(elsewhere.pk)).content.decode()
+    body = page_as_shown(client, detail(elsewhere.pk))
     assert "Elsa" in body
     assert reverse("case_detail", args=[personas.a.case.pk]) in body
 
@@ -107,13 +176,16 @@ def test_guardian_and_wards_are_restricted(personas: Personas, client: Client) -
         jurisdiction=personas.b.jurisdiction, given_name="Zofia", guardian=side.person
     )
     client.force_login(side.tracer)
-    body = client.get(detail(side.person.pk)).content.decode()
+    body = page_as_shown(client, detail(side.person.pk))
     assert detail(child_here.pk) in body
     assert "Zofia" not in body
     assert detail(child_elsewhere.pk) not in body
+    body = page_as_shown(client, detail(child_here.pk))
+    assert detail(side.person.pk) in body  # the guardian, in reach
 
     client.force_login(personas.b.tracer)
-    body = client.get(detail(child_elsewhere.pk)).content.decode()
+    body = page_as_shown(client, detail(child_elsewhere.pk))
+    assert "Zofia" in body
     assert "Maria Alvarez" not in body  # the guardian lives in A
 
 
@@ -246,7 +318,12 @@ def test_person_page_query_count_does_not_grow_with_records(
     client.force_login(side.tracer)
     with CaptureQueriesContext(connection) as few:
         client.get(detail(side.person.pk))
+    with CaptureQueriesContext(connection) as few_in_panels:
+        client.get(panels(side.person.pk))
     add(20)
     with django_assert_max_num_queries(len(few)):
-        response = client.get(detail(side.person.pk))
+        client.get(detail(side.person.pk))
+    with django_assert_max_num_queries(len(few_in_panels)):
+        response = client.get(panels(side.person.pk))
     assert len(response.context["as_contact"]) == 22
+    assert len(response.context["labs"]) == 23

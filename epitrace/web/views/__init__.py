@@ -8,7 +8,12 @@ record answers exactly like a missing one.
 
 from epitrace.web.views.cases import case_detail, case_list
 from epitrace.web.views.home import home
-from epitrace.web.views.people import person_contact_window, person_detail, person_search
+from epitrace.web.views.people import (
+    person_contact_window,
+    person_detail,
+    person_panels,
+    person_search,
+)
 from epitrace.web.views.sharing import (
     break_glass,
     break_glass_log,
@@ -25,6 +30,7 @@ __all__ = [
     "home",
     "person_contact_window",
     "person_detail",
+    "person_panels",
     "person_search",
     "person_share",
     "person_transfer",

@@ -10,14 +10,13 @@ from django.views.decorators.http import require_http_methods
 
 from epitrace.audit.services import record_search
 from epitrace.cases.models import Case
-from epitrace.contacts.models import Exposure
 from epitrace.labs.models import LabResult
-from epitrace.people.models import ContactPoint, Person
+from epitrace.people.models import Person
 from epitrace.web.access import method_not_allowed, visible_or_404
 from epitrace.web.filters import CaseFilter
 from epitrace.web.views.common import (
     HtmxHttpRequest,
-    exposure_rows,
+    contact_points_of,
     paginate,
     render_with_partial,
     search_data,
@@ -48,9 +47,10 @@ def case_list(request: HtmxHttpRequest) -> HttpResponse:
 def case_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The case page's first paint: who, how to reach them, the work item, the record.
 
-    The interview and the contacts (the sheet's many fields) are fetched by
-    the page as it loads, from ``interviews:panels``: the tracer who pressed
-    Next sees the case at once and is dialling while the sheet arrives.
+    The interview, the contacts, and where the person was a contact before
+    (the sheet's many fields, the transmission chain) are fetched by the page
+    as it loads, from ``interviews:panels``: the tracer who pressed Next sees
+    the case at once and is dialling while they arrive.
     """
     user = request.user
     case = visible_or_404(
@@ -63,24 +63,20 @@ def case_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if refused := method_not_allowed(request, ["GET"]):
         return refused
     person = case.person
-    as_contact = Exposure.objects.restrict(user, "view").filter(contact=person)
     person_visible, guardian = _person_and_guardian(user, person)
+    contact_points, opted_out = contact_points_of(user, person)
     context = {
         "case": case,
         "person": person,
         # A case may outlive its person's move to another jurisdiction: the
         # case stays ours, the person's page and contact points may not.
         "person_visible": person_visible,
-        "contact_points": ContactPoint.objects.restrict(user, "view").filter(person=person),
+        "contact_points": contact_points,
+        "opted_out": opted_out,
         "guardian": guardian,
         "labs": LabResult.objects.restrict(user, "view")
         .filter(case=case)
         .select_related("disease"),
-        "as_contact": exposure_rows(user, as_contact, link="case_id"),
-        "other_cases": Case.objects.restrict(user, "view")
-        .filter(person=person)
-        .exclude(pk=case.pk)
-        .select_related("disease", "jurisdiction"),
     }
     return render(request, "web/case_detail.html", context)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
@@ -16,6 +16,8 @@ from django_htmx.middleware import HtmxDetails
 
 from epitrace.cases.models import Case
 from epitrace.contacts.models import Exposure
+from epitrace.outreach.models import Suppression
+from epitrace.people.models import ContactPoint, Person
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -92,3 +94,43 @@ def exposure_rows(user: Any, exposures: Iterable[Exposure], link: str) -> list[E
     exposures = list(exposures)
     cases = visible_cases(user, (getattr(e, link) for e in exposures))
     return [ExposureRow(e, cases.get(getattr(e, link))) for e in exposures]
+
+
+def cases_and_linked(
+    user: Any, person: Person, linked_ids: Iterable[int | None]
+) -> tuple[dict[int, Case], dict[int, Case]]:
+    """The person's own cases, and the cases ``linked_ids`` name: one restricted query.
+
+    The linked cases are those an exposure leads to (the case a contact was
+    exposed to, the case a contact became); one out of the user's reach stays
+    hidden, as on every exposure list (``visible_cases``).
+    """
+    ids = {pk for pk in linked_ids if pk is not None}
+    found = (
+        Case.objects.restrict(user, "view")
+        .filter(Q(person=person) | Q(pk__in=ids))
+        .select_related("person", "disease", "jurisdiction")
+    )
+    own: dict[int, Case] = {}
+    linked: dict[int, Case] = {}
+    for case in found:
+        if case.person_id == person.pk:
+            own[case.pk] = case
+        if case.pk in ids:
+            linked[case.pk] = case
+    return own, linked
+
+
+def contact_points_of(user: Any, person: Person) -> tuple[list[ContactPoint], frozenset[str]]:
+    """The person's phones and e-mails in reach, and those that opted out: one query.
+
+    What ``web/includes/contact_points.html`` shows; given the set, it asks
+    for no opt-outs of its own.
+    """
+    stopped = Suppression.objects.filter(address=OuterRef("value"), lifted_at__isnull=True)
+    points = list(
+        ContactPoint.objects.restrict(user, "view")
+        .filter(person=person)
+        .annotate(opted_out=Exists(stopped))
+    )
+    return points, frozenset(point.value for point in points if point.opted_out)

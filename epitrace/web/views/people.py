@@ -2,28 +2,34 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
-from django.db.models import Prefetch, QuerySet
-from django.http import HttpResponse
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from epitrace.audit.services import record_search
-from epitrace.cases.models import Case
+from epitrace.accounts.scope import has_capability, visible_jurisdiction_ids
+from epitrace.audit.services import record_denied, record_read, record_search
 from epitrace.contacts.models import Exposure
+from epitrace.interviews.rendering import FAST_RENDERER
 from epitrace.labs.models import LabResult
 from epitrace.monitoring.services import do_set_contact_window
 from epitrace.outreach.templatetags.outreach import opted_out_addresses
 from epitrace.people.choices import ContactKind
+from epitrace.people.merge.access import MERGE_CAPABILITY
 from epitrace.people.merge.views import merge_history_context
 from epitrace.people.models import ContactPoint, ContactWindow, Person, PersonIdentifier
 from epitrace.web.access import method_not_allowed, visible_or_404
 from epitrace.web.forms import ContactWindowForm, PersonSearchForm
 from epitrace.web.search import name_q
 from epitrace.web.views.common import (
+    ExposureRow,
     HtmxHttpRequest,
-    exposure_rows,
+    cases_and_linked,
+    contact_points_of,
     paginate,
     render_with_partial,
     search_data,
@@ -68,42 +74,101 @@ def _search(request: HtmxHttpRequest, criteria: dict[str, object]) -> QuerySet[P
 
 
 def person_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The person page's first paint: who they are, how to reach them, the work item.
+
+    Their records (cases, labs, exposures, messages, letters, sharing and
+    merges) are fetched by the page as it loads, from ``person_panels``: the
+    tracer whose Next opened a contact's page is dialling while they arrive.
+    """
     user = request.user
-    people = Person.objects.restrict(user, "view")
-    person = visible_or_404(request, people.select_related("jurisdiction", "town"), pk)
+    people = Person.objects.restrict(user, "view").select_related("jurisdiction", "town")
+    person = visible_or_404(request, people, pk)
     if refused := method_not_allowed(request, ["GET"]):
         return refused
-    cases = list(
-        Case.objects.restrict(user, "view")
-        .filter(person=person)
-        .select_related("disease", "jurisdiction")
-    )
-    cases_by_id = {case.pk: case for case in cases}
+    contact_points, opted_out = contact_points_of(user, person)
+    context = {
+        "person": person,
+        "contact_points": contact_points,
+        "opted_out": opted_out,
+        # Staff who may change the record may change when it is messaged.
+        "window_form": ContactWindowForm(
+            initial={"contact_window": person.contact_window}, renderer=FAST_RENDERER
+        )
+        if _may_change(user, person)
+        else None,
+    }
+    return render(request, "web/person_detail.html", context)
+
+
+def _may_change(user: Any, person: Person) -> bool:
+    """Whether to offer the record's changes (person_contact_window checks again).
+
+    A person living where the user may change persons is changeable, without
+    a query: the usual case, a tracer on their own LHD's contact. Anyone else
+    (an eliciting LHD, a share) is asked of the restricted queryset.
+    """
+    ids = visible_jurisdiction_ids(user, "people.change_person")
+    if ids is None or person.jurisdiction_id in ids:
+        return True
+    return Person.objects.restrict(user, "change").filter(pk=person.pk).exists()
+
+
+def person_panels(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The person's records, fetched by the person page as it loads.
+
+    Looked up for view like the page (another jurisdiction's person answers
+    404 like a missing one), and audited as a read of the person of its own:
+    the page's first paint is one read, these records another.
+    """
+    user = request.user
+    person, wards = _person_and_wards(request, pk)
+    if refused := method_not_allowed(request, ["GET"]):
+        return refused
+    record_read(user, person, request=request, reason="records")
+    exposures = list(Exposure.objects.restrict(user, "view").filter(contact=person))
+    cases, sources = cases_and_linked(user, person, (e.case_id for e in exposures))
     labs = list(
         LabResult.objects.restrict(user, "view").filter(person=person).select_related("disease")
     )
     for lab in labs:
         # Link a result to its case only when that case is one the user sees.
-        lab.visible_case = cases_by_id.get(lab.case_id) if lab.case_id else None
-    exposures = Exposure.objects.restrict(user, "view").filter(contact=person)
+        lab.visible_case = cases.get(lab.case_id) if lab.case_id else None
     context = {
         "person": person,
-        "contact_points": ContactPoint.objects.restrict(user, "view").filter(person=person),
-        "identifiers": PersonIdentifier.objects.restrict(user, "view").filter(person=person),
-        # Guardian and wards may live in another jurisdiction: only those in reach.
-        "guardian": people.filter(pk=person.guardian_id).first() if person.guardian_id else None,
-        "wards": people.filter(guardian=person),
-        "cases": cases,
-        "labs": labs,
-        "as_contact": exposure_rows(user, exposures, link="case_id"),
-        # Staff who may change the record may change when it is messaged.
-        "window_form": ContactWindowForm(initial={"contact_window": person.contact_window})
-        if Person.objects.restrict(user, "change").filter(pk=person.pk).exists()
+        "identifiers": list(PersonIdentifier.objects.restrict(user, "view").filter(person=person)),
+        # The guardian may live in another jurisdiction: shown only when in reach.
+        "guardian": Person.objects.restrict(user, "view").filter(pk=person.guardian_id).first()
+        if person.guardian_id
         else None,
+        "wards": wards,
+        "cases": list(cases.values()),
+        "labs": labs,
+        "as_contact": [ExposureRow(e, sources.get(e.case_id)) for e in exposures],
         **sharing_context(request, person),
-        **merge_history_context(request, person),
+        # Merges are shown to those who may undo them; the others would only
+        # build a query that cannot return a row.
+        **(
+            merge_history_context(request, person)
+            if has_capability(user, MERGE_CAPABILITY)
+            else {"merges": []}
+        ),
     }
-    return render(request, "web/person_detail.html", context)
+    return render(request, "web/includes/person_panels.html", context)
+
+
+def _person_and_wards(request: HtmxHttpRequest, pk: int) -> tuple[Person, list[Person]]:
+    """The person, or 404 like ``visible_or_404``; and their wards in reach: one query."""
+    user = request.user
+    found = list(
+        Person.objects.restrict(user, "view")
+        .filter(Q(pk=pk) | Q(guardian_id=pk))
+        .select_related("jurisdiction")
+    )
+    person = next((p for p in found if p.pk == pk), None)
+    if person is None:
+        record_denied(user, Person, pk, request=request)
+        raise Http404
+    return person, [p for p in found if p.pk != pk]
 
 
 def person_contact_window(request: HtmxHttpRequest, pk: int) -> HttpResponse:

@@ -41,25 +41,7 @@
   });
   boot(document);
 
-  // The panels did not come (server error, connection lost): say so, offer to try again.
-  function failed(event) {
-    var panel = event.target.closest && event.target.closest("[data-lazy-panel]");
-    if (!panel) {
-      return;
-    }
-    var status = panel.querySelector("[data-lazy-status]");
-    status.textContent = status.dataset.msgFailed;
-    panel.querySelector("[data-lazy-retry]").hidden = false;
-  }
-  document.addEventListener("htmx:responseError", failed);
-  document.addEventListener("htmx:sendError", failed);
-  document.addEventListener("click", function (event) {
-    var retry = event.target.closest && event.target.closest("[data-lazy-retry]");
-    if (retry && window.htmx) {
-      retry.hidden = true;
-      window.htmx.trigger(retry.closest("[data-lazy-panel]"), "retry");
-    }
-  });
+  // A panel that did not come is offered again by queue.js (every work page's script).
 
   function start(section) {
     var storeKey = "epitrace-interview:" + section.dataset.user + ":" + section.dataset.case;

@@ -1,5 +1,7 @@
-// Work queue pages: the Next shortcut and "select all" for bulk reassignment.
-// A static file, as the Content-Security-Policy allows no inline script.
+// Work queue pages: the Next shortcut and "select all" for bulk reassignment;
+// on the case and person pages, the panels fetched after the first paint
+// (hx-trigger="load") that did not come. A static file, as the
+// Content-Security-Policy allows no inline script.
 (function () {
   "use strict";
 
@@ -23,6 +25,26 @@
     if (form) {
       event.preventDefault();
       form.requestSubmit();
+    }
+  });
+
+  // A panel did not come (server error, connection lost): say so, offer to try again.
+  function failed(event) {
+    var panel = event.target.closest && event.target.closest("[data-lazy-panel]");
+    if (!panel) {
+      return;
+    }
+    var status = panel.querySelector("[data-lazy-status]");
+    status.textContent = status.dataset.msgFailed;
+    panel.querySelector("[data-lazy-retry]").hidden = false;
+  }
+  document.addEventListener("htmx:responseError", failed);
+  document.addEventListener("htmx:sendError", failed);
+  document.addEventListener("click", function (event) {
+    var retry = event.target.closest && event.target.closest("[data-lazy-retry]");
+    if (retry && window.htmx) {
+      retry.hidden = true;
+      window.htmx.trigger(retry.closest("[data-lazy-panel]"), "retry");
     }
   });
 
