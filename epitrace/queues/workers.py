@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 
-from epitrace.accounts.models import Membership
+from epitrace.accounts.memberships import active_memberships
 from epitrace.accounts.roles import role_grants
 
 WORK_CAPABILITY = "queues.change_workitem"
@@ -38,7 +38,7 @@ class Worker:
 
 
 def worker_for(user: Any) -> Worker:
-    """The queues, teams and languages of ``user`` (one query, kept on the user object)."""
+    """The queues, teams and languages of ``user`` (the request's memberships, kept on the user)."""
     cached = user.__dict__.get("_epitrace_worker")
     if isinstance(cached, Worker):
         return cached
@@ -46,15 +46,13 @@ def worker_for(user: Any) -> Worker:
     teams: set[int] = set()
     codes: list[str] = []
     if getattr(user, "is_authenticated", False) and not getattr(user, "is_system", False):
-        rows = Membership.objects.filter(user=user, user__is_active=True).values_list(
-            "jurisdiction_id", "role", "team_id", "team__languages"
-        )
-        for jurisdiction_id, role, team_id, team_languages in rows:
-            if role_grants(role, WORK_CAPABILITY):
-                queues.add(jurisdiction_id)
-                if team_id is not None:
-                    teams.add(team_id)
-                    codes += _codes(team_languages)
+        # The request's one read of the memberships, shared with the scope checks and menus.
+        for membership in active_memberships(user):
+            if role_grants(membership.role, WORK_CAPABILITY):
+                queues.add(membership.jurisdiction_id)
+                if membership.team_id is not None:
+                    teams.add(membership.team_id)
+                    codes += _codes(membership.team.languages)
     codes = list(getattr(user, "language_codes", None) or [settings.LANGUAGE_CODE]) + codes
     worker = Worker(user, frozenset(queues), frozenset(teams), tuple(dict.fromkeys(codes)))
     user.__dict__["_epitrace_worker"] = worker

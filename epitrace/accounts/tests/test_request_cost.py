@@ -55,7 +55,6 @@ def test_a_repeated_staff_page_writes_nothing_and_reads_memberships_once(
 
     assert response.status_code == 200
     assert not [q["sql"] for q in queries.captured_queries if q["sql"].startswith(WRITES)]
-    # The scope checks, the top bar and the menus share one read (the queue
-    # menu's worker still reads its own, hence two at most).
-    assert len(_reading(queries, Membership._meta.db_table)) <= 2
+    # The scope checks, the top bar, the menus and the queue worker share one read.
+    assert len(_reading(queries, Membership._meta.db_table)) == 1
     assert not _reading(queries, InboundMessage._meta.db_table)  # ... and keeps the answer
