@@ -205,7 +205,11 @@ def read_ahead(
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_setup) as pool:
         ahead = _Ahead(pool, workers, parse, source_name)
-        for batch in (first, second, *iterator):
+        # The first batch is this process's: starting the workers (a Django
+        # start each) takes longer than reading it, and the next ones are
+        # sent to them meanwhile.
+        ahead.add(first, here=True)
+        for batch in (second, *iterator):
             ahead.add(batch)
             if len(ahead.slots) > AHEAD:
                 yield ahead.take()
@@ -218,6 +222,7 @@ def read_ahead(
 class _Slot:
     batch: list[RawItem]
     job: Future[list[Entry]] | list[Entry] | None = None  # None: not sent yet
+    here: bool = False  # read by the writing process, never sent
 
     @property
     def busy(self) -> bool:
@@ -240,14 +245,16 @@ class _Ahead:
         self.parse, self.name = parse, name
         self.slots: deque[_Slot] = deque()
 
-    def add(self, batch: list[RawItem]) -> None:
-        self.slots.append(_Slot(batch))
+    def add(self, batch: list[RawItem], *, here: bool = False) -> None:
+        self.slots.append(_Slot(batch, here=here))
         self._send()
 
     def take(self) -> tuple[list[RawItem], list[Entry]]:
         head = self.slots[0]
         while head.busy:
-            newest = next((slot for slot in reversed(self.slots) if slot.job is None), None)
+            newest = next(
+                (slot for slot in reversed(self.slots) if slot.job is None and not slot.here), None
+            )
             if newest is None:
                 break  # everything is sent: wait for the workers
             newest.job = read_batch(newest.batch, self.parse, self.name)
@@ -266,7 +273,7 @@ class _Ahead:
         for slot in self.slots:
             if sent >= self.limit:
                 return
-            if slot.job is None:
+            if slot.job is None and not slot.here:
                 slot.job = self.pool.submit(read_batch, slot.batch, self.parse, self.name)
                 sent += 1
 
