@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Route, expect
@@ -266,16 +267,7 @@ def test_the_interview_arrives_after_the_page_and_a_failed_load_can_be_retried(
     expect(contacts).to_be_in_viewport()
 
     # The server fails once: the page says so and offers to try again.
-    failures = {"left": 1}
-
-    def fail_once(route: Route) -> None:
-        if failures["left"]:
-            failures["left"] -= 1
-            route.fulfill(status=500, body="")
-        else:
-            route.continue_()
-
-    page.route(re.compile(r"/interviews/cases/\d+/panels/$"), fail_once)
+    page.route(re.compile(r"/interviews/cases/\d+/panels/$"), failing_once())
     page.goto(f"{live_server.url}/cases/{case.pk}/")
     expect(page.get_by_text("The interview could not be loaded.")).to_be_visible()
     page.get_by_role("button", name="Try again").click()
@@ -294,16 +286,7 @@ def test_a_contacts_page_shows_the_work_item_at_once_and_its_records_after(
     sign_in(page, side.tracer.username, enrol_totp_for(side.tracer))
 
     # The records fail to arrive once: the page says so and offers to try again.
-    failures = {"left": 1}
-
-    def fail_once(route: Route) -> None:
-        if failures["left"]:
-            failures["left"] -= 1
-            route.fulfill(status=500, body="")
-        else:
-            route.continue_()
-
-    page.route(re.compile(r"/people/\d+/panels/$"), fail_once)
+    page.route(re.compile(r"/people/\d+/panels/$"), failing_once())
     page.get_by_role("button", name="Next").click()
     expect(page).to_have_url(re.compile(rf"/people/{side.contact.pk}/#work-item-{item.pk}$"))
     held = page.locator(f"#work-item-{item.pk}")
@@ -316,3 +299,17 @@ def test_a_contacts_page_shows_the_work_item_at_once_and_its_records_after(
     expect(records).to_contain_text(side.case.number)
     expect(records.get_by_role("heading", name="Messages")).to_be_visible()
     assert not violations, violations
+
+
+def failing_once() -> Callable[[Route], None]:
+    """A route handler that answers 500 the first time, then lets requests through."""
+    failures = {"left": 1}
+
+    def handle(route: Route) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            route.fulfill(status=500, body="")
+        else:
+            route.continue_()
+
+    return handle
