@@ -102,7 +102,7 @@ class Tracer(FastHttpUser):
             name="next",
             catch_response=True,
         ) as response:
-            where = response.headers.get("Location", "")
+            where = _location(response)
             found = WORK.match(where)
             if response.status_code == 302 and found:
                 self.page, self.item, self.opened = found["page"], found["item"], False
@@ -154,8 +154,14 @@ class Tracer(FastHttpUser):
             name=name,
             catch_response=True,
         ) as response:
-            if response.status_code == 302 and response.headers.get("Location") == "/queues/":
+            if response.status_code == 302 and _location(response) == "/queues/":
                 response.success()
             else:
                 response.failure(f"{name}: {response.status_code}")
         self.item, self.page, self.opened = None, None, False
+
+
+def _location(response: Any) -> str:
+    # A request that failed before any answer (a refused or dropped
+    # connection) has no headers: an error for the count, not a crash.
+    return (response.headers or {}).get("Location", "")
