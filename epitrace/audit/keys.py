@@ -40,8 +40,8 @@ class HmacKey:
 
     secret: bytes = field(repr=False)
 
-    @property
-    def key_id(self) -> str:
+    @functools.cached_property
+    def key_id(self) -> str:  # every event names it: worked out once per key
         return self.mac(b"epitrace-audit-key-id")[:16]
 
     def mac(self, data: bytes) -> str:

@@ -9,6 +9,7 @@ it describes. Only ids and labels go in the event row; personal values
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import re
@@ -136,10 +137,8 @@ def record_bulk(
     if payloads is not None and len(payloads) != len(targets):
         raise ValueError("payloads must give one payload per object")
     per_object = payloads if payloads is not None else [payload] * len(targets)
-    drafts = [
-        _draft(action, actor, target, request, reason, body)
-        for target, body in zip(targets, per_object, strict=True)
-    ]
+    who = _who(action, actor, request, reason)  # the same for every event of the call
+    drafts = [_drafted(who, target, body) for target, body in zip(targets, per_object, strict=True)]
     return append(drafts)
 
 
@@ -215,8 +214,13 @@ def client_ip(request: HttpRequest | None) -> str | None:
         chain = [part.strip() for part in forwarded.split(",") if part.strip()]
         if len(chain) >= hops:
             address = chain[-hops]
+    return _address(str(address or "").strip())
+
+
+@functools.lru_cache(maxsize=4096)
+def _address(text: str) -> str | None:
     try:
-        return str(ipaddress.ip_address(str(address or "").strip()))
+        return str(ipaddress.ip_address(text))
     except ValueError:
         return None
 
@@ -252,6 +256,32 @@ def do_erase_payloads(person_ids: Iterable[int], *, acting_user: Any, reason: st
 _ACTIONS = frozenset(Action.values)
 
 
+@dataclass(frozen=True, slots=True)
+class _Who:
+    """What the events of one call share: the action, who, from where and why."""
+
+    action: str
+    actor_id: int | None
+    actor_label: str
+    ip: str | None
+    user_agent: str
+    reason: str
+
+
+def _who(action: str, actor: Any, request: HttpRequest | None, reason: str) -> _Who:
+    if action not in _ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    actor_id, label = _actor(actor)
+    return _Who(
+        action=action,
+        actor_id=actor_id,
+        actor_label=_text(label, 150),
+        ip=client_ip(request),
+        user_agent=_text(request.META.get("HTTP_USER_AGENT", "") if request else "", 256),
+        reason=_text(reason, None),
+    )
+
+
 def _draft(
     action: str,
     actor: Any,
@@ -261,22 +291,26 @@ def _draft(
     payload: Any,
     object_type: str = "",
 ) -> Draft:
-    if action not in _ACTIONS:
-        raise ValueError(f"unknown audit action {action!r}")
-    actor_id, label = _actor(actor)
-    draft = Draft(
-        action=action,
-        actor_id=actor_id,
-        actor_label=_text(label, 150),
+    return _drafted(_who(action, actor, request, reason), obj, payload, object_type)
+
+
+def _drafted(who: _Who, obj: Target | None, payload: Any, object_type: str = "") -> Draft:
+    object_id, person_id, jurisdiction_id = "", None, None
+    if obj is not None:
+        object_type, object_id, person_id, jurisdiction_id = _describe(obj)
+    return Draft(
+        action=who.action,
+        actor_id=who.actor_id,
+        actor_label=who.actor_label,
         object_type=object_type,
-        ip=client_ip(request),
-        user_agent=_text(request.META.get("HTTP_USER_AGENT", "") if request else "", 256),
-        reason=_text(reason, None),
+        object_id=object_id,
+        person_id=person_id,
+        jurisdiction_id=jurisdiction_id,
+        ip=who.ip,
+        user_agent=who.user_agent,
+        reason=who.reason,
         payload=payload,
     )
-    if obj is not None:
-        _describe(draft, obj)
-    return draft
 
 
 def _actor(actor: Any) -> tuple[int | None, str]:
@@ -287,22 +321,21 @@ def _actor(actor: Any) -> tuple[int | None, str]:
     return actor.pk, actor.get_username()
 
 
-def _describe(draft: Draft, obj: Target) -> None:
+def _describe(obj: Target) -> tuple[str, str, Any, Any]:
+    """The object type and id, person and jurisdiction an event names for ``obj``."""
     if isinstance(obj, ObjectRef):
-        draft.object_type, draft.object_id = obj.label, _text(str(obj.pk), 64)
-        draft.person_id, draft.jurisdiction_id = obj.person_id, obj.jurisdiction_id
-        return
+        return obj.label, _text(str(obj.pk), 64), obj.person_id, obj.jurisdiction_id
     label = obj._meta.label_lower
-    draft.object_type, draft.object_id = label, _text(str(obj.pk), 64)
+    pk = obj.pk
     if label == PERSON_LABEL:
-        draft.person_id = obj.pk
+        person_id = pk
     else:
-        draft.person_id = getattr(obj, "person_id", None) or getattr(obj, "contact_id", None)
-    draft.jurisdiction_id = getattr(obj, "jurisdiction_id", None)
+        person_id = getattr(obj, "person_id", None) or getattr(obj, "contact_id", None)
+    return label, _text(str(pk), 64), person_id, getattr(obj, "jurisdiction_id", None)
 
 
 def _target(item: Any, model: type[models.Model] | str | None) -> Target:
-    if isinstance(item, models.Model | ObjectRef):
+    if isinstance(item, (models.Model, ObjectRef)):
         return item
     if model is None:
         raise ValueError("record_bulk needs model= when given ids")

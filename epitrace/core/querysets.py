@@ -17,6 +17,10 @@ unexpired break-glass access (view only).
 
 The system identity (importers, jobs, commands without ``--user``) sees all,
 and has to be asked for explicitly with ``system_user()``.
+
+``restrict()`` runs several times on every staff page, so the grant
+subqueries are written out as SQL once (:mod:`epitrace.core.grants`) rather
+than built as querysets on each call.
 """
 
 from __future__ import annotations
@@ -25,8 +29,10 @@ from collections.abc import Set
 from typing import TYPE_CHECKING, Any, Self
 
 from django.db import models
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
+
+from epitrace.core.grants import BreakGlassPersons, shared_persons
 
 if TYPE_CHECKING:
     from epitrace.accounts.models import User
@@ -59,21 +65,11 @@ def _person_grants(model: type[models.Model], user: Any, ids: Set[int], action: 
     paths: tuple[str, ...] = getattr(model, "person_paths", ())
     if not paths or not getattr(user, "is_authenticated", False) or not getattr(user, "pk", None):
         return None
-    from epitrace.jurisdictions.models import BreakGlass, RecordShare
-
-    sources: list[QuerySet[Any, Any]] = []
+    sources: list[Any] = []
     if ids:
-        sources.append(
-            RecordShare.objects.filter(jurisdiction_id__in=ids, revoked_at__isnull=True).values(
-                "person_id"
-            )
-        )
+        sources.append(shared_persons(frozenset(ids)))
     if action == "view":
-        sources.append(
-            BreakGlass.objects.filter(user_id=user.pk, expires_at__gt=timezone.now()).values(
-                "person_id"
-            )
-        )
+        sources.append(BreakGlassPersons(user.pk, timezone.now()))
     if not sources:
         return None
     query = Q()

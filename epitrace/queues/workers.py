@@ -50,9 +50,10 @@ def worker_for(user: Any) -> Worker:
         for membership in active_memberships(user):
             if role_grants(membership.role, WORK_CAPABILITY):
                 queues.add(membership.jurisdiction_id)
-                if membership.team_id is not None:
-                    teams.add(membership.team_id)
-                    codes += _codes(membership.team.languages)
+                team = membership.team
+                if team is not None:
+                    teams.add(team.pk)
+                    codes += _codes(team.languages)
     codes = list(getattr(user, "language_codes", None) or [settings.LANGUAGE_CODE]) + codes
     worker = Worker(user, frozenset(queues), frozenset(teams), tuple(dict.fromkeys(codes)))
     user.__dict__["_epitrace_worker"] = worker

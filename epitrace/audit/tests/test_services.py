@@ -6,7 +6,7 @@ import datetime as dt
 import decimal
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
@@ -112,6 +112,28 @@ def test_bulk_writes_many_events_in_one_chain(
     assert [e.seq for e in events] == list(range(events[0].seq, events[0].seq + 250))
     assert all(e.actor_label == "system" and e.actor_id == actor.pk for e in events)
     assert AuditPayload.objects.filter(event__in=events).count() == 250
+    assert verify().ok
+
+
+def test_one_event_is_two_statements_on_postgresql(
+    personas: Personas, django_assert_max_num_queries
+) -> None:
+    """Nearly every staff request writes one event: the head's lock, then the event,
+    its payload and the head's move together."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's writes go through bulk_create")
+    services.record_read(personas.a.tracer, personas.a.person)  # the day's heads exist already
+    with django_assert_max_num_queries(2):
+        read = services.record_read(personas.a.tracer, personas.a.case)
+    with django_assert_max_num_queries(2):
+        change = services.record_change(
+            personas.a.tracer, personas.a.case, {"status": "open"}, {"status": "closed"}
+        )
+    assert change is not None
+    assert (change.seq, change.prev_hash) == (read.seq + 1, read.hash)
+    stored = AuditEvent.objects.get(pk=change.pk)
+    assert stored.hash == change.hash
+    assert stored.payload.body == '{"changes":{"status":["open","closed"]}}'
     assert verify().ok
 
 
