@@ -30,7 +30,7 @@ from epitrace.cases.models import Case
 from epitrace.core.bulkinsert import insert_rows
 from epitrace.jurisdictions.models import Town
 from epitrace.labs.ingest import reading
-from epitrace.labs.ingest.files import import_files
+from epitrace.labs.ingest.files import import_files, settle_heap
 from epitrace.labs.ingest.formats import get_format
 from epitrace.labs.ingest.synthetic import MessageFactory, SyntheticPerson, batch_file
 from epitrace.labs.models import IngestKey, LabResult, RawMessage
@@ -76,6 +76,7 @@ def run(messages: int, persons: int, seed: int = 5) -> IngestFigures:
         path = Path(folder) / "bench.hl7"
         planted = write_messages(path, factory, messages, run_seed)
         parse_rate = _parse_rate(path)
+        settle_heap()  # as `epitrace import` does
         started = time.monotonic()
         summary = import_files([path], actor=system_user(), source="bench")
         pipeline_rate = summary.received / (time.monotonic() - started)

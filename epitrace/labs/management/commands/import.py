@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from epitrace.core.commands import EpitraceCommand
-from epitrace.labs.ingest.files import import_files
+from epitrace.labs.ingest.files import import_files, settle_heap
 from epitrace.labs.ingest.formats import FORMATS
 from epitrace.lib.progress import Progress
 
@@ -31,6 +31,7 @@ class Command(EpitraceCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         mapping = self._mapping(options["map"])
         progress = Progress(0, "importing", unknown_total=True)
+        settle_heap()
         summary = import_files(
             options["paths"],
             actor=self.acting_user,
