@@ -36,18 +36,6 @@ SETTINGS_FILE = Path(settings.BASE_DIR) / "config" / "settings.py"
 _addresses = itertools.count(10)
 
 
-@pytest.fixture(autouse=True)
-def _own_cache(settings: Any, request: pytest.FixtureRequest) -> None:
-    # allauth keeps its rate limits and used TOTP codes in the cache: each test
-    # gets its own, so failures counted here never leak into another test.
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": request.node.nodeid,
-        }
-    }
-
-
 def new_client(**kwargs: Any) -> Client:
     """A browser of its own, from its own address (rate limits are per address)."""
     return Client(REMOTE_ADDR=f"198.51.100.{next(_addresses) % 250}", **kwargs)

@@ -25,17 +25,6 @@ from epitrace.testing.personas import Personas
 _addresses = itertools.count(10)
 
 
-@pytest.fixture(autouse=True)
-def _own_cache(settings: Any, request: pytest.FixtureRequest) -> None:
-    # Rate limits and used TOTP codes live in the cache: one per test.
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": request.node.nodeid,
-        }
-    }
-
-
 def new_client() -> Client:
     return Client(REMOTE_ADDR=f"203.0.113.{next(_addresses) % 250}")
 

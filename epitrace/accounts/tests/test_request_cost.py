@@ -9,8 +9,6 @@ the menu's "Replies to handle" is asked at most once a minute per user.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django.db import connection
 from django.test import Client
@@ -24,17 +22,6 @@ from epitrace.testing.personas import Personas
 pytestmark = pytest.mark.django_db
 
 WRITES = ("INSERT", "UPDATE", "DELETE")
-
-
-@pytest.fixture(autouse=True)
-def _own_cache(settings: Any, request: pytest.FixtureRequest) -> None:
-    # The menu's answer lives in the cache: start from an empty one.
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": request.node.nodeid,
-        }
-    }
 
 
 def _reading(queries: CaptureQueriesContext, table: str) -> list[str]:
