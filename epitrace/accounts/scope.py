@@ -105,6 +105,7 @@ def forget_scope(user: Any) -> None:
     user.__dict__.pop(_CACHE_ATTR, None)
     forget_memberships(user)
     user.__dict__.pop("_epitrace_subtrees", None)
+    user.__dict__.pop("_epitrace_persons_seen", None)  # core.querysets.of_person
 
 
 def system_user() -> Any:

@@ -59,6 +59,47 @@ class RestrictedQuerySet(models.QuerySet[Any]):
             return self.none()
         return self.filter(query)
 
+    def of_person(self, user: User | Any, person_id: int, action: str = "view") -> Self:
+        """The rows of one person that ``user`` may ``action``: the rows of
+        ``restrict(user, action).filter(person=person_id)``, read more cheaply.
+
+        Only for models whose rule is their person's (``scope_by_person``): a
+        row of a person is visible exactly when the person is, under the
+        model's own capability. That is asked once per request for each
+        person, set of jurisdictions and action (and kept on the user); the
+        rows are then read by person alone. A person page's panels read a
+        dozen such lists, and each scope subquery costs more to build and
+        plan than the read itself.
+        """
+        from epitrace.accounts.scope import visible_jurisdiction_ids
+
+        model, meta = self.model, self.model._meta
+        if not getattr(model, "scope_by_person", False):
+            raise TypeError(f"{meta.label} does not declare scope_by_person")
+        paths: tuple[str, ...] = getattr(model, "person_paths", ())
+        by_person = {paths[0]: person_id}
+        ids = visible_jurisdiction_ids(user, f"{meta.app_label}.{action}_{meta.model_name}")
+        if ids is None or _person_visible(user, frozenset(ids), person_id, action):
+            return self.filter(**by_person)
+        return self.none()
+
+
+def _person_visible(user: Any, ids: frozenset[int], person_id: int, action: str) -> bool:
+    """Whether the person is in ``ids``' scope or granted to ``user`` (asked once per request)."""
+    from epitrace.people.models import Person
+
+    seen: dict[tuple[frozenset[int], str, int], bool] = user.__dict__.setdefault(
+        "_epitrace_persons_seen", {}
+    )
+    key = (ids, action, person_id)
+    if key not in seen:
+        query = Person.scope_q(ids) if ids else Q(pk__in=[])
+        grants = _person_grants(Person, user, ids, action)
+        if grants is not None:
+            query |= grants
+        seen[key] = Person.objects.filter(query, pk=person_id).exists()
+    return seen[key]
+
 
 def _person_grants(model: type[models.Model], user: Any, ids: Set[int], action: str) -> Q | None:
     """Rows reached through a share or a break-glass, or None when none can apply."""

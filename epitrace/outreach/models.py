@@ -131,6 +131,7 @@ class OutboxMessage(models.Model):
 
     objects = RestrictedManager()
     person_paths = ("person_id",)
+    scope_by_person = True  # a row of a person is visible when the person is (of_person)
 
     class Meta:
         ordering = ["-id"]
@@ -247,6 +248,7 @@ class InboundMessage(TimeStampedModel):
 
     objects = RestrictedManager()
     person_paths = ("person_id",)
+    scope_by_person = True  # a row of a person is visible when the person is (of_person)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -313,6 +315,7 @@ class CheckInAnswer(models.Model):
 
     objects = RestrictedManager()
     person_paths = ("person_id",)
+    scope_by_person = True  # a row of a person is visible when the person is (of_person)
 
     class Meta:
         ordering = ["-received_at", "-id"]

@@ -184,6 +184,7 @@ class ContactPoint(TimeStampedModel):
 
     objects = RestrictedManager()
     person_paths = ("person_id",)
+    scope_by_person = True  # a row of a person is visible when the person is (of_person)
 
     class Meta:
         ordering = ["kind", "rank", "id"]
@@ -248,6 +249,7 @@ class PersonIdentifier(TimeStampedModel):
 
     objects = RestrictedManager()
     person_paths = ("person_id",)
+    scope_by_person = True  # a row of a person is visible when the person is (of_person)
 
     class Meta:
         ordering = ["authority", "value"]

@@ -31,8 +31,8 @@ PERSONAL = (
 )
 _MODELS = "|".join(PERSONAL)
 FORBIDDEN = [
-    # Model.objects.<anything but restrict>
-    re.compile(rf"\b({_MODELS})\.objects\.(?!restrict\()\w+"),
+    # Model.objects.<anything but restrict, or of_person which restricts>
+    re.compile(rf"\b({_MODELS})\.objects\.(?!restrict\(|of_person\()\w+"),
     # managers that skip the restricted one
     re.compile(rf"\b({_MODELS})\.(_default_manager|_base_manager)\b"),
     # shortcuts handed a model class instead of a restricted queryset

@@ -59,19 +59,11 @@ class PersonOutreach:
 
 @register.simple_tag(takes_context=True)
 def person_outreach(context: template.Context, person: Any) -> PersonOutreach:
-    user = context["request"].user
-    sent = list(
-        OutboxMessage.objects.restrict(user, "view").filter(person=person).order_by("-id")[:SHOWN]
-    )
-    received = list(
-        InboundMessage.objects.restrict(user, "view")
-        .filter(person=person)
-        .order_by("-created_at")[:SHOWN]
-    )
-    answers = list(
-        CheckInAnswer.objects.restrict(user, "view").filter(person=person).order_by("-day")[:SHOWN]
-    )
-    numbers = ContactPoint.objects.restrict(user, "view").filter(person=person).values("value")
+    user, pk = context["request"].user, person.pk
+    sent = list(OutboxMessage.objects.of_person(user, pk).order_by("-id")[:SHOWN])
+    received = list(InboundMessage.objects.of_person(user, pk).order_by("-created_at")[:SHOWN])
+    answers = list(CheckInAnswer.objects.of_person(user, pk).order_by("-day")[:SHOWN])
+    numbers = ContactPoint.objects.of_person(user, pk).values("value")
     addresses = {m.address for m in sent} | {r.from_address for r in received}
     opt_outs = list(
         Suppression.objects.filter(Q(address__in=numbers) | Q(address__in=addresses)).filter(

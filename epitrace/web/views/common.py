@@ -129,8 +129,6 @@ def contact_points_of(user: Any, person: Person) -> tuple[list[ContactPoint], fr
     """
     stopped = Suppression.objects.filter(address=OuterRef("value"), lifted_at__isnull=True)
     points = list(
-        ContactPoint.objects.restrict(user, "view")
-        .filter(person=person)
-        .annotate(opted_out=Exists(stopped))
+        ContactPoint.objects.of_person(user, person.pk).annotate(opted_out=Exists(stopped))
     )
     return points, frozenset(point.value for point in points if point.opted_out)

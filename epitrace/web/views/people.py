@@ -135,7 +135,7 @@ def person_panels(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         lab.visible_case = cases.get(lab.case_id) if lab.case_id else None
     context = {
         "person": person,
-        "identifiers": list(PersonIdentifier.objects.restrict(user, "view").filter(person=person)),
+        "identifiers": list(PersonIdentifier.objects.of_person(user, person.pk)),
         # The guardian may live in another jurisdiction: shown only when in reach.
         "guardian": Person.objects.restrict(user, "view").filter(pk=person.guardian_id).first()
         if person.guardian_id
