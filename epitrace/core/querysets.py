@@ -97,7 +97,9 @@ def _person_visible(user: Any, ids: frozenset[int], person_id: int, action: str)
         grants = _person_grants(Person, user, ids, action)
         if grants is not None:
             query |= grants
-        seen[key] = Person.objects.filter(query, pk=person_id).exists()
+        # As restrict(): no jurisdiction and no grant that could apply sees nothing.
+        reachable = bool(ids) or grants is not None
+        seen[key] = reachable and Person.objects.filter(query, pk=person_id).exists()
     return seen[key]
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,46 +153,38 @@ NOTE = "No answer to the daily check-in."
 
 
 def _exposure_items(ids: list[int], now: dt.datetime) -> int:
-    if not ids:
-        return 0
-    facts = exposure_facts(ids)
+    facts = exposure_facts(ids) if ids else {}
+    return _open_items(facts, Kind.MONITORING, "exposure_id", exposure_priority, now)
+
+
+def _case_items(ids: list[int], now: dt.datetime) -> int:
+    facts = case_facts(ids) if ids else {}
+    return _open_items(facts, Kind.CALLBACK, "case_id", case_priority, now)
+
+
+def _open_items(
+    facts: Mapping[int, Any],
+    kind: str,
+    link: str,
+    priority: Callable[[Any, str, dt.datetime], int],
+    now: dt.datetime,
+) -> int:
+    """One follow-up item per silent record (``link`` names the record's column)."""
     items = [
         WorkItem(
-            kind=Kind.MONITORING,
-            exposure_id=fact.pk,
+            kind=kind,
             jurisdiction_id=fact.jurisdiction_id,
             queue_id=fact.queue_id,
             language=fact.language,
-            priority=exposure_priority(fact, Kind.MONITORING, now),
+            priority=priority(fact, kind, now),
             available_at=now,
             due_at=now + dt.timedelta(hours=fact.factors.weights.due_hours),
             note=NOTE,
+            **{link: fact.pk},
         )
         for fact in facts.values()
     ]
     # A concurrent run or a symptomatic answer may have opened some: theirs stand.
-    WorkItem.objects.bulk_create(items, ignore_conflicts=True)
-    return len(items)
-
-
-def _case_items(ids: list[int], now: dt.datetime) -> int:
-    if not ids:
-        return 0
-    facts = case_facts(ids)
-    items = [
-        WorkItem(
-            kind=Kind.CALLBACK,
-            case_id=fact.pk,
-            jurisdiction_id=fact.jurisdiction_id,
-            queue_id=fact.queue_id,
-            language=fact.language,
-            priority=case_priority(fact, Kind.CALLBACK, now),
-            available_at=now,
-            due_at=now + dt.timedelta(hours=fact.factors.weights.due_hours),
-            note=NOTE,
-        )
-        for fact in facts.values()
-    ]
     WorkItem.objects.bulk_create(items, ignore_conflicts=True)
     return len(items)
 

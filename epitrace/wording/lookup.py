@@ -25,12 +25,15 @@ class Overrides:
 
     def __init__(self, kinds: Iterable[Kind], jurisdiction_ids: Iterable[int]) -> None:
         kinds = set(kinds)
-        self._paths: dict[int, str] = dict(
-            Jurisdiction.objects.filter(pk__in=set(jurisdiction_ids)).values_list("pk", "path")
-        )
         # (channel, template, language) -> [(path, wording)], the deepest path first.
         self._rows: dict[tuple[str, str, str], list[tuple[str, MessageWording]]] = defaultdict(list)
-        if not kinds or not self._paths:
+        self._paths: dict[int, str] = {}
+        if not kinds:
+            return  # nothing to word (exposure-notification requests only)
+        self._paths = dict(
+            Jurisdiction.objects.filter(pk__in=set(jurisdiction_ids)).values_list("pk", "path")
+        )
+        if not self._paths:
             return
         templates = {template for _, template in kinds}
         rows = (
