@@ -71,17 +71,45 @@ class RestrictedQuerySet(models.QuerySet[Any]):
         dozen such lists, and each scope subquery costs more to build and
         plan than the read itself.
         """
-        from epitrace.accounts.scope import visible_jurisdiction_ids
-
-        model, meta = self.model, self.model._meta
-        if not getattr(model, "scope_by_person", False):
-            raise TypeError(f"{meta.label} does not declare scope_by_person")
-        paths: tuple[str, ...] = getattr(model, "person_paths", ())
-        by_person = {paths[0]: person_id}
-        ids = visible_jurisdiction_ids(user, f"{meta.app_label}.{action}_{meta.model_name}")
-        if ids is None or _person_visible(user, frozenset(ids), person_id, action):
-            return self.filter(**by_person)
+        if person_in_reach(self.model, user, person_id, action):
+            return self.filter(**{person_path(self.model): person_id})
         return self.none()
+
+
+def person_path(model: type[models.Model]) -> str:
+    """The field naming the person of a ``scope_by_person`` model's row."""
+    if not getattr(model, "scope_by_person", False):
+        raise TypeError(f"{model._meta.label} does not declare scope_by_person")
+    paths: tuple[str, ...] = getattr(model, "person_paths", ())
+    return paths[0]
+
+
+def person_in_reach(
+    model: type[models.Model], user: User | Any, person_id: int, action: str = "view"
+) -> bool:
+    """Whether ``user`` may ``action`` the rows of ``model`` (``scope_by_person``) of a person."""
+    from epitrace.accounts.scope import visible_jurisdiction_ids
+
+    person_path(model)  # refuses a model whose rule is not its person's
+    meta = model._meta
+    ids = visible_jurisdiction_ids(user, f"{meta.app_label}.{action}_{meta.model_name}")
+    return ids is None or _person_visible(user, frozenset(ids), person_id, action)
+
+
+def found_in_reach(user: User | Any, person_id: int, action: str = "view") -> None:
+    """Note that ``Person.objects.restrict(user, action)`` has just returned the person.
+
+    ``person_in_reach`` then answers without a query for every model whose
+    capability covers the same jurisdictions (its question is the same
+    restricted query): the person page reads the person, then five lists of
+    their rows.
+    """
+    from epitrace.accounts.scope import visible_jurisdiction_ids
+
+    ids = visible_jurisdiction_ids(user, f"people.{action}_person")
+    if ids is not None:
+        seen = user.__dict__.setdefault("_epitrace_persons_seen", {})
+        seen[(frozenset(ids), action, person_id)] = True
 
 
 def _person_visible(user: Any, ids: frozenset[int], person_id: int, action: str) -> bool:

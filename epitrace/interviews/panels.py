@@ -18,6 +18,7 @@ from epitrace.accounts.scope import has_capability
 from epitrace.cases.models import Case
 from epitrace.contacts.choices import Relation, Setting
 from epitrace.contacts.models import Exposure
+from epitrace.core.statements import Statement
 from epitrace.diseases.rules import InfectiousPeriod
 from epitrace.interviews.choices import CallOutcome
 from epitrace.interviews.forms import ContactEntryForm
@@ -57,14 +58,24 @@ def can_change(request: HttpRequest) -> bool:
 # asking the user's scope a second and third time on every case page.
 
 
+# Read on every case page: statements compiled once (core/statements.py).
+_INTERVIEW = Statement(
+    lambda case: Interview.objects.filter(case=case).select_related("profile", "completed_by")
+)
+_ATTEMPTS = Statement(
+    lambda case: CallAttempt.objects.filter(case=case).select_related("attempted_by")[
+        :ATTEMPTS_SHOWN
+    ]
+)
+
+
 def interview_of(case: Case) -> Interview | None:
-    return Interview.objects.filter(case=case).select_related("profile", "completed_by").first()
+    found = _INTERVIEW.fetch(case.pk)  # one at most: an interview per case
+    return found[0] if found else None
 
 
 def attempts_of(case: Case) -> list[CallAttempt]:
-    return list(
-        CallAttempt.objects.filter(case=case).select_related("attempted_by")[:ATTEMPTS_SHOWN]
-    )
+    return _ATTEMPTS.fetch(case.pk)
 
 
 def elicited_rows(request: HttpRequest, case: Case) -> list[ExposureRow]:

@@ -12,11 +12,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from epitrace.accounts.scope import system_user
+from epitrace.core.querysets import found_in_reach
+from epitrace.core.statements import PersonRows
 from epitrace.jurisdictions.models import BreakGlass, RecordShare
 from epitrace.outreach.choices import InboundKind, InboundState
 from epitrace.outreach.models import CheckInAnswer, InboundMessage, OutboxMessage
 from epitrace.outreach.services import enqueue
-from epitrace.people.models import ContactPoint, PersonIdentifier
+from epitrace.people.models import ContactPoint, Person, PersonIdentifier
 from epitrace.testing import factories as f
 from epitrace.testing.personas import Personas
 
@@ -121,3 +123,67 @@ def test_a_model_whose_rule_is_not_its_persons_is_refused(personas):
 
     with pytest.raises(TypeError):
         Case.objects.of_person(personas.a.tracer, personas.a.person.pk)
+
+
+def _compare_rows(personas: Personas, action: str = "view") -> None:
+    """``PersonRows`` reads what ``of_person`` reads, for every asker, model and person."""
+    persons = [personas.a.person, personas.a.contact, personas.b.person, personas.b.contact]
+    readers = {model: PersonRows(model) for model in BY_PERSON}
+    for asker in _askers(personas):
+        for model, rows in readers.items():
+            for person in persons:
+                expected = list(model.objects.of_person(asker, person.pk, action))
+                found = rows.of_person(asker, person.pk, action)
+                assert [r.pk for r in found] == [r.pk for r in expected], (model, asker, person)
+                assert [r.__dict__.keys() for r in found] == [
+                    r.__dict__.keys() for r in expected
+                ]
+
+
+@pytest.mark.parametrize("action", ["view", "change"])
+def test_person_rows_read_what_of_person_reads(personas, action):
+    _rows(personas)
+    tracer = personas.a.tracer
+    assert PersonRows(ContactPoint).of_person(tracer, personas.a.person.pk)
+    assert not PersonRows(ContactPoint).of_person(tracer, personas.b.person.pk)
+    _compare_rows(personas, action)
+
+
+def test_person_rows_through_a_share_and_a_break_glass(personas):
+    _rows(personas)
+    RecordShare.objects.create(
+        person=personas.a.person,
+        jurisdiction=personas.b.jurisdiction,
+        reason="cluster at a school",
+        created_by=personas.state_epi,
+    )
+    BreakGlass.objects.create(
+        user=personas.b.tracer,
+        person_id=personas.a.contact.pk,
+        reason="urgent",
+        expires_at=timezone.now() + dt.timedelta(hours=1),
+    )
+    assert PersonRows(OutboxMessage).of_person(personas.b.tracer, personas.a.contact.pk)
+    _compare_rows(personas)
+    _compare_rows(personas, "change")
+
+
+def test_a_person_found_through_restrict_is_not_asked_about_again(personas):
+    _rows(personas)
+    tracer, pk = personas.a.tracer, personas.a.person.pk
+    assert Person.objects.restrict(tracer, "view").filter(pk=pk).exists()
+    found_in_reach(tracer, pk)
+    with CaptureQueriesContext(connection) as queries:
+        points = PersonRows(ContactPoint).of_person(tracer, pk)
+    assert points
+    assert len(queries.captured_queries) == 1  # the rows, not the person's visibility
+
+
+def test_a_person_found_elsewhere_is_still_asked_about(personas):
+    """Noting a person seen by one user or action answers nothing for another."""
+    _rows(personas)
+    pk = personas.b.person.pk
+    found_in_reach(personas.b.tracer, pk)
+    assert not PersonRows(ContactPoint).of_person(personas.a.tracer, pk)
+    found_in_reach(personas.b.tracer, pk, "change")
+    assert not PersonRows(ContactPoint).of_person(personas.a.tracer, pk, "change")

@@ -29,6 +29,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from epitrace.core.statements import PersonRows
 from epitrace.outreach.access import reads_log
 from epitrace.outreach.choices import InboundState, State
 from epitrace.outreach.models import CheckInAnswer, InboundMessage, OutboxMessage, Suppression
@@ -57,12 +58,18 @@ class PersonOutreach:
     opted_out: frozenset[str]
 
 
+# The newest of each, read by statements compiled once (core/statements.py).
+_SENT = PersonRows(OutboxMessage, lambda rows: rows.order_by("-id")[:SHOWN])
+_RECEIVED = PersonRows(InboundMessage, lambda rows: rows.order_by("-created_at")[:SHOWN])
+_ANSWERS = PersonRows(CheckInAnswer, lambda rows: rows.order_by("-day")[:SHOWN])
+
+
 @register.simple_tag(takes_context=True)
 def person_outreach(context: template.Context, person: Any) -> PersonOutreach:
     user, pk = context["request"].user, person.pk
-    sent = list(OutboxMessage.objects.of_person(user, pk).order_by("-id")[:SHOWN])
-    received = list(InboundMessage.objects.of_person(user, pk).order_by("-created_at")[:SHOWN])
-    answers = list(CheckInAnswer.objects.of_person(user, pk).order_by("-day")[:SHOWN])
+    sent = _SENT.of_person(user, pk)
+    received = _RECEIVED.of_person(user, pk)
+    answers = _ANSWERS.of_person(user, pk)
     numbers = ContactPoint.objects.of_person(user, pk).values("value")
     addresses = {m.address for m in sent} | {r.from_address for r in received}
     opt_outs = list(

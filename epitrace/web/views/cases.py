@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from epitrace.audit.services import record_search
 from epitrace.cases.models import Case
+from epitrace.core.querysets import found_in_reach
 from epitrace.labs.models import LabResult
 from epitrace.people.models import Person
 from epitrace.web.access import method_not_allowed, visible_or_404
@@ -85,5 +86,7 @@ def _person_and_guardian(user: Any, person: Person) -> tuple[bool, Person | None
     """Whether the person's own page is within reach, and their visible guardian: one query."""
     wanted = [person.pk] if person.guardian_id is None else [person.pk, person.guardian_id]
     found = {p.pk: p for p in Person.objects.restrict(user, "view").filter(pk__in=wanted)}
+    for pk in found:
+        found_in_reach(user, pk)
     guardian = found.get(person.guardian_id) if person.guardian_id is not None else None
     return person.pk in found, guardian

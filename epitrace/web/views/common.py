@@ -16,6 +16,7 @@ from django_htmx.middleware import HtmxDetails
 
 from epitrace.cases.models import Case
 from epitrace.contacts.models import Exposure
+from epitrace.core.statements import PersonRows
 from epitrace.outreach.models import Suppression
 from epitrace.people.models import ContactPoint, Person
 
@@ -121,14 +122,22 @@ def cases_and_linked(
     return own, linked
 
 
+# Each marked whether it opted out and was not let back in.
+_CONTACT_POINTS = PersonRows(
+    ContactPoint,
+    lambda points: points.annotate(
+        opted_out=Exists(
+            Suppression.objects.filter(address=OuterRef("value"), lifted_at__isnull=True)
+        )
+    ),
+)
+
+
 def contact_points_of(user: Any, person: Person) -> tuple[list[ContactPoint], frozenset[str]]:
     """The person's phones and e-mails in reach, and those that opted out: one query.
 
     What ``web/includes/contact_points.html`` shows; given the set, it asks
     for no opt-outs of its own.
     """
-    stopped = Suppression.objects.filter(address=OuterRef("value"), lifted_at__isnull=True)
-    points = list(
-        ContactPoint.objects.of_person(user, person.pk).annotate(opted_out=Exists(stopped))
-    )
-    return points, frozenset(point.value for point in points if point.opted_out)
+    points = _CONTACT_POINTS.of_person(user, person.pk)
+    return points, frozenset(point.value for point in points if getattr(point, "opted_out", False))

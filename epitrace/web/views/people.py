@@ -14,6 +14,8 @@ from django.views.decorators.http import require_http_methods
 from epitrace.accounts.scope import has_capability, visible_jurisdiction_ids
 from epitrace.audit.services import record_denied, record_read, record_search
 from epitrace.contacts.models import Exposure
+from epitrace.core.querysets import found_in_reach
+from epitrace.core.statements import PersonRows
 from epitrace.interviews.rendering import FAST_RENDERER
 from epitrace.labs.models import LabResult
 from epitrace.monitoring.services import do_set_contact_window
@@ -85,6 +87,7 @@ def person_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     person = visible_or_404(request, people, pk)
     if refused := method_not_allowed(request, ["GET"]):
         return refused
+    found_in_reach(user, person.pk)
     contact_points, opted_out = contact_points_of(user, person)
     context = {
         "person": person,
@@ -113,6 +116,9 @@ def _may_change(user: Any, person: Person) -> bool:
     return Person.objects.restrict(user, "change").filter(pk=person.pk).exists()
 
 
+_IDENTIFIERS = PersonRows(PersonIdentifier)
+
+
 def person_panels(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The person's records, fetched by the person page as it loads.
 
@@ -135,7 +141,7 @@ def person_panels(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         lab.visible_case = cases.get(lab.case_id) if lab.case_id else None
     context = {
         "person": person,
-        "identifiers": list(PersonIdentifier.objects.of_person(user, person.pk)),
+        "identifiers": _IDENTIFIERS.of_person(user, person.pk),
         # The guardian may live in another jurisdiction: shown only when in reach.
         "guardian": Person.objects.restrict(user, "view").filter(pk=person.guardian_id).first()
         if person.guardian_id
@@ -168,6 +174,7 @@ def _person_and_wards(request: HtmxHttpRequest, pk: int) -> tuple[Person, list[P
     if person is None:
         record_denied(user, Person, pk, request=request)
         raise Http404
+    found_in_reach(user, pk)
     return person, [p for p in found if p.pk != pk]
 
 

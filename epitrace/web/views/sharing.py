@@ -12,7 +12,8 @@ from django.views.decorators.http import require_http_methods
 
 from epitrace.accounts.scope import has_capability
 from epitrace.cases.models import Case
-from epitrace.jurisdictions.models import Jurisdiction, RecordShare
+from epitrace.core.statements import Statement
+from epitrace.jurisdictions.models import Jurisdiction, RecordShare, Transfer
 from epitrace.jurisdictions.sharing import (
     break_glass_for_director,
     do_break_glass,
@@ -147,6 +148,19 @@ def _system() -> object:
     return system_user()
 
 
+# On every person page: statements compiled once (core/statements.py).
+_SHARES = Statement(
+    lambda person: RecordShare.objects.filter(person=person).select_related(
+        "jurisdiction", "created_by", "revoked_by"
+    )
+)
+_TRANSFERS = Statement(
+    lambda person: Transfer.objects.filter(person=person).select_related(
+        "from_jurisdiction", "to_jurisdiction", "moved_by"
+    )
+)
+
+
 def sharing_context(request: HtmxHttpRequest, person: Person) -> dict[str, object]:
     """What the person page shows about shares and transfers, and the forms."""
     user = request.user
@@ -154,10 +168,8 @@ def sharing_context(request: HtmxHttpRequest, person: Person) -> dict[str, objec
     can_share = _owns(user, "access.share", owner)
     can_transfer = _owns(user, "access.transfer", owner)
     return {
-        "shares": person.shares.select_related("jurisdiction", "created_by", "revoked_by"),
-        "transfers": person.transfers.select_related(
-            "from_jurisdiction", "to_jurisdiction", "moved_by"
-        ),
+        "shares": _SHARES.fetch(person.pk),
+        "transfers": _TRANSFERS.fetch(person.pk),
         "share_form": ShareForm(current=owner) if can_share else None,
         "transfer_form": TransferForm(current=owner) if can_transfer else None,
     }
