@@ -23,12 +23,14 @@ restricted queryset.
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.query import (  # type: ignore[attr-defined]
@@ -37,14 +39,18 @@ from django.db.models.query import (  # type: ignore[attr-defined]
     get_related_populators,
 )
 from django.db.models.sql.compiler import SQLCompiler
+from django.utils import timezone
 
 if TYPE_CHECKING:
     from epitrace.accounts.models import User
 
 M = TypeVar("M", bound=models.Model)
 
-# Marker values no primary key takes: each argument's is found among the parameters.
+# Marker values no primary key or clock takes: each argument's is found among the parameters.
 _MARKERS = tuple(-(2**62) - n for n in range(8))
+_TIME_MARKERS = tuple(
+    dt.datetime(1901, 2, 3, 4, 5, 6, n, tzinfo=dt.UTC) for n in range(len(_MARKERS))
+)
 _CACHE_ATTR = "_epitrace_statements"
 # A number per statement for the connection's cache (an id() may be reused).
 _numbers = itertools.count()
@@ -59,6 +65,7 @@ class _Compiled:
     sql: str
     # (argument index, None) for an argument, (None, value) for a constant.
     params: tuple[tuple[int | None, Any], ...]
+    times: frozenset[int]
     compiler: SQLCompiler
     init_list: tuple[str, ...]
     model_slice: slice
@@ -68,21 +75,38 @@ class _Compiled:
 
 
 class Statement(Generic[M]):
-    """A read of model rows whose SQL depends only on its integer arguments."""
+    """A read of model rows whose SQL depends only on its arguments.
 
-    def __init__(self, build: Callable[..., models.QuerySet[M]], using: str = DEFAULT_DB_ALIAS):
+    Arguments are integers, except those at the positions ``times`` (aware
+    datetimes). Each must reach the query as a value of its own, except
+    those at the positions ``optional``.
+    """
+
+    def __init__(
+        self,
+        build: Callable[..., models.QuerySet[M]],
+        using: str = DEFAULT_DB_ALIAS,
+        *,
+        times: frozenset[int] = frozenset(),
+        optional: frozenset[int] = frozenset(),
+        arity: int | None = None,
+    ) -> None:
         self.build = build
         self.using = using
-        self.arity = len(inspect.signature(build).parameters)
+        self.arity = len(inspect.signature(build).parameters) if arity is None else arity
+        self.times, self.optional = times, optional
         self.number = next(_numbers)
         if self.arity > len(_MARKERS):
             raise StatementError(f"at most {len(_MARKERS)} arguments")
 
-    def fetch(self, *values: int) -> list[M]:
+    def fetch(self, *values: Any) -> list[M]:
         if len(values) != self.arity:
             raise TypeError(f"{self.arity} values expected, got {len(values)}")
         connection = connections[self.using]
         compiled = self._compiled(connection)
+        if compiled.times:
+            adapt = connection.ops.adapt_datetimefield_value
+            values = tuple(adapt(v) if i in compiled.times else v for i, v in enumerate(values))
         params = [values[i] if i is not None else constant for i, constant in compiled.params]
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
@@ -101,20 +125,33 @@ class Statement(Generic[M]):
         return compiled
 
     def _compile(self, connection: BaseDatabaseWrapper) -> _Compiled:
-        queryset = self.build(*_MARKERS[: self.arity])
+        markers: list[Any] = [
+            _TIME_MARKERS[i] if i in self.times else _MARKERS[i] for i in range(self.arity)
+        ]
+        queryset = self.build(*markers)
         plain = queryset._iterable_class is ModelIterable
         if getattr(queryset, "_prefetch_related_lookups", ()) or not plain:
             raise StatementError("a statement reads model instances, without prefetching")
         compiler = queryset.query.get_compiler(connection=connection)
-        sql, raw_params = compiler.as_sql()
-        slots = {marker: index for index, marker in enumerate(_MARKERS[: self.arity])}
+        try:
+            sql, raw_params = compiler.as_sql()
+        except EmptyResultSet:
+            raise StatementError("the query reads nothing whatever its values") from None
+        adapt = connection.ops.adapt_datetimefield_value
+        # Keyed by type too: True == 1, and a bool is an int.
+        slots = {
+            (type(adapted := adapt(m) if i in self.times else m), adapted): i
+            for i, m in enumerate(markers)
+        }
         params: list[tuple[int | None, Any]] = []
         for value in raw_params:
-            # type() and not isinstance(): True == 1, and a bool is an int.
-            index = slots.get(value) if type(value) is int else None
+            try:
+                index = slots.get((type(value), value))
+            except TypeError:  # an unhashable value (a list for ``__any``) is a constant
+                index = None
             params.append((index, None) if index is not None else (None, value))
         used = {index for index, _ in params if index is not None}
-        if used != set(range(self.arity)):
+        if used | self.optional != set(range(self.arity)) | self.optional:
             raise StatementError("every argument must reach the query as a value of its own")
         klass_info, select = compiler.klass_info, compiler.select
         fields = klass_info["select_fields"]
@@ -122,6 +159,7 @@ class Statement(Generic[M]):
         return _Compiled(
             sql=sql,
             params=tuple(params),
+            times=frozenset(self.times),
             compiler=compiler,
             init_list=tuple(f[0].target.attname for f in select[start:end]),
             model_slice=slice(start, end),
@@ -174,3 +212,73 @@ class PersonRows(Generic[M]):
         if not person_in_reach(self.model, user, person_id, action):
             return []
         return self.statement.fetch(person_id)
+
+
+class _Asker:
+    """Who ``restrict()`` sees while a ``Restricted`` compiles: the user's
+    jurisdictions for the capability, and markers for their id and the clock."""
+
+    is_authenticated = True
+    is_system = False
+    client = None
+
+    def __init__(self, pk: int, now: dt.datetime, capability: str, ids: frozenset[int] | None):
+        from epitrace.accounts.scope import _CACHE_ATTR as SCOPE_CACHE
+
+        self.pk = pk
+        self.is_system = ids is None
+        self._epitrace_now = now
+        if ids is not None:
+            self.__dict__[SCOPE_CACHE] = {capability: ids}
+
+
+class Restricted(Generic[M]):
+    """``shape(model.objects.restrict(user, action), *values)``, compiled once per
+    set of jurisdictions.
+
+    The restricted query's SQL depends on the user's jurisdictions for the
+    model's capability (and on nothing else of theirs but their id and the
+    time, for break-glass access): one statement per set of jurisdictions,
+    its rows those ``restrict()`` gives for the same values. For models whose
+    rule reads nothing but the jurisdictions given (not ``LabResult``, whose
+    rule asks the database for the tree's root).
+    """
+
+    def __init__(
+        self,
+        model: type[M],
+        shape: Callable[..., models.QuerySet[M]],
+        action: str = "view",
+    ) -> None:
+        self.model, self.shape, self.action = model, shape, action
+        meta = model._meta
+        self.capability = f"{meta.app_label}.{action}_{meta.model_name}"
+        self.arity = len(inspect.signature(shape).parameters) - 1
+        # A share or a break-glass reaches a person's rows (core/querysets.py).
+        self.granted = bool(getattr(model, "person_paths", ()))
+        self._statements: dict[frozenset[int] | None, Statement[M]] = {}
+
+    def fetch(self, user: User | Any, *values: int) -> list[M]:
+        from epitrace.accounts.scope import visible_jurisdiction_ids
+
+        if len(values) != self.arity:
+            raise TypeError(f"{self.arity} values expected, got {len(values)}")
+        if not getattr(user, "is_authenticated", False) or not getattr(user, "pk", None):
+            return []  # restrict() gives them nothing
+        ids = visible_jurisdiction_ids(user, self.capability)
+        if ids is not None and not ids and not (self.granted and self.action == "view"):
+            return []  # no jurisdiction, and no grant that could apply
+        statement = self._statements.get(ids)
+        if statement is None:
+            statement = self._statements[ids] = self._statement(ids)
+        return statement.fetch(user.pk, timezone.now(), *values)
+
+    def _statement(self, ids: frozenset[int] | None) -> Statement[M]:
+        def build(user_id: int, now: dt.datetime, *values: int) -> models.QuerySet[M]:
+            asker = _Asker(user_id, now, self.capability, ids)
+            return self.shape(self.model.objects.restrict(asker, self.action), *values)  # type: ignore[attr-defined]
+
+        # The id and the clock reach the query only where a break-glass can apply.
+        return Statement(
+            build, times=frozenset({1}), optional=frozenset({0, 1}), arity=self.arity + 2
+        )

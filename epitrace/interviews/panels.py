@@ -18,7 +18,7 @@ from epitrace.accounts.scope import has_capability
 from epitrace.cases.models import Case
 from epitrace.contacts.choices import Relation, Setting
 from epitrace.contacts.models import Exposure
-from epitrace.core.statements import Statement
+from epitrace.core.statements import Restricted, Statement
 from epitrace.diseases.rules import InfectiousPeriod
 from epitrace.interviews.choices import CallOutcome
 from epitrace.interviews.forms import ContactEntryForm
@@ -108,6 +108,15 @@ def outcome_buttons() -> list[tuple[str, str, str]]:
     ]
 
 
+# Both directions of the chain, compiled once per set of jurisdictions.
+_CHAIN = Restricted(
+    Exposure,
+    lambda exposures, case, person: exposures.filter(
+        Q(case=case) | Q(contact=person)
+    ).select_related("contact"),
+)
+
+
 @dataclass
 class CaseRecords:
     """The transmission chain around a case, as its panels show it."""
@@ -128,11 +137,7 @@ def case_records(user: Any, case: Case) -> CaseRecords:
     from epitrace.web.views.common import ExposureRow, cases_and_linked
 
     person = case.person
-    exposures = list(
-        Exposure.objects.restrict(user, "view")
-        .filter(Q(case=case) | Q(contact=person))
-        .select_related("contact")
-    )
+    exposures = _CHAIN.fetch(user, case.pk, person.pk)
     elicited = [e for e in exposures if e.case_id == case.pk]
     as_contact = [e for e in exposures if e.contact_id == person.pk]
     linked_ids = [e.resulting_case_id for e in elicited] + [e.case_id for e in as_contact]

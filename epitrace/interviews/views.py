@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from epitrace.audit.services import record_read
 from epitrace.cases.models import Case
 from epitrace.contacts.models import Exposure
+from epitrace.core.statements import Restricted
 from epitrace.interviews import contacts, panels, services
 from epitrace.interviews.casedates import infectious_period_of
 from epitrace.interviews.drafts import DraftError
@@ -54,6 +55,10 @@ def _case_page(case: Case, anchor: str) -> HttpResponse:
 # --- The panels -------------------------------------------------------------------------
 
 
+# Read on every case page: compiled once per set of jurisdictions (core/statements.py).
+_CASE = Restricted(Case, lambda cases, pk: cases.select_related(*CASE_RELATED).filter(pk=pk))
+
+
 def case_panels(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The interview and the contacts of the case page, fetched by the page as it loads.
 
@@ -62,8 +67,7 @@ def case_panels(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     Looked up for view like the page (a read-only role sees the interview),
     and audited as a read of the case of its own.
     """
-    cases = Case.objects.restrict(request.user, "view").select_related(*CASE_RELATED)
-    case = visible_or_404(request, cases, pk, read=False)
+    case = visible_or_404(request, _CASE, pk, read=False)
     if refused := method_not_allowed(request, ["GET"]):
         return refused
     record_read(request.user, case, request=request, reason="interview")

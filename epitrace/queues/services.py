@@ -32,6 +32,7 @@ from epitrace.audit.choices import Action
 from epitrace.audit.services import record_change, snapshot
 from epitrace.cases.models import Case
 from epitrace.contacts.models import Exposure
+from epitrace.core.statements import Statement
 from epitrace.jurisdictions.models import Jurisdiction
 from epitrace.queues import conf
 from epitrace.queues.choices import EXPOSURE_KINDS, ClaimEnd, Kind, Outcome, State
@@ -258,14 +259,20 @@ def _existing(
 # --- Claims ----------------------------------------------------------------------------------
 
 
-def _held(item: WorkItem, user: Any) -> WorkItem:
-    """The item locked for update, if ``user`` still holds its claim."""
-    held = (
+# Every outcome and release starts here: compiled once (core/statements.py).
+_LOCKED = Statement(
+    lambda pk: (
         WorkItem.objects.select_for_update(of=("self",))
         .select_related("case", "exposure")
-        .filter(pk=item.pk)
-        .first()
+        .filter(pk=pk)
     )
+)
+
+
+def _held(item: WorkItem, user: Any) -> WorkItem:
+    """The item locked for update, if ``user`` still holds its claim."""
+    found = _LOCKED.fetch(item.pk)
+    held = found[0] if found else None
     if held is None or held.state != State.CLAIMED or held.claimed_by_id != user.pk:
         raise QueueError(
             _("This item is no longer yours: it was completed, reassigned or its claim expired.")

@@ -16,17 +16,31 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponseNotAllowed
 
 from epitrace.audit.services import record_denied, record_read
+from epitrace.core.statements import Restricted
 
 M = TypeVar("M", bound=Model)
 
 
-def visible_or_404(request: HttpRequest, queryset: QuerySet[M], pk: Any, *, read: bool = True) -> M:
-    """The record ``pk`` from an already restricted ``queryset``, or 404."""
-    try:
-        obj = queryset.get(pk=pk)
-    except ObjectDoesNotExist:
-        record_denied(request.user, queryset.model, pk, request=request)
-        raise Http404 from None
+def visible_or_404(
+    request: HttpRequest, queryset: QuerySet[M] | Restricted[M], pk: Any, *, read: bool = True
+) -> M:
+    """The record ``pk`` from an already restricted ``queryset``, or 404.
+
+    Or from a ``Restricted`` statement whose one value is the record's id
+    (a page read on every request, compiled once: core/statements.py).
+    """
+    if isinstance(queryset, Restricted):
+        found = queryset.fetch(request.user, int(pk))
+        if len(found) != 1:
+            record_denied(request.user, queryset.model, pk, request=request)
+            raise Http404
+        obj = found[0]
+    else:
+        try:
+            obj = queryset.get(pk=pk)
+        except ObjectDoesNotExist:
+            record_denied(request.user, queryset.model, pk, request=request)
+            raise Http404 from None
     if read:
         record_read(request.user, obj, request=request)
     return obj

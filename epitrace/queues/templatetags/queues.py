@@ -15,6 +15,7 @@ from django import template
 from django.db.models import QuerySet
 
 from epitrace.accounts.scope import has_capability
+from epitrace.core.statements import Restricted
 from epitrace.queues.choices import ACTIVE_STATES, State
 from epitrace.queues.forms import CompleteForm
 from epitrace.queues.models import WorkItem
@@ -51,19 +52,32 @@ def _about_person(person: Any) -> QuerySet[WorkItem]:
     return as_contact.union(as_case, all=True)
 
 
+def _shown(items: QuerySet[WorkItem]) -> QuerySet[WorkItem]:
+    """The active ones, most urgent first (a page shows ten at most)."""
+    active = items.filter(state__in=list(ACTIVE_STATES)).select_related("claimed_by")
+    return active.order_by("-priority", "id")[:10]
+
+
+# On every case and person page: compiled once per set of jurisdictions (core/statements.py).
+_ABOUT_CASE = Restricted(WorkItem, lambda items, case: _shown(items.filter(case=case)))
+_ABOUT_PERSON = Restricted(
+    WorkItem, lambda items, person: _shown(items.filter(pk__in=_about_person(person)))
+)
+
+
 @register.inclusion_tag("queues/includes/work_panel.html", takes_context=True)
 def work_panel(context: template.Context, case: Any = None, person: Any = None) -> dict[str, Any]:
     """The active items about ``case`` (or about ``person`` as a contact) the user may see."""
     request = context["request"]
     user = request.user
-    items = WorkItem.objects.restrict(user, "view").filter(state__in=list(ACTIVE_STATES))
+    shown: list[Any]  # each marked whether the user holds it
+    item: Any
     if case is not None:
-        items = items.filter(case=case)
+        shown = _ABOUT_CASE.fetch(user, case.pk)
     elif person is not None:
-        items = items.filter(pk__in=_about_person(person))
+        shown = _ABOUT_PERSON.fetch(user, person.pk)
     else:
-        items = items.none()
-    shown = list(items.select_related("claimed_by").order_by("-priority", "id")[:10])
+        shown = []
     for item in shown:
         item.held = item.state == State.CLAIMED and item.claimed_by_id == user.pk
     return {

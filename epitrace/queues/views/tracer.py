@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from epitrace.core.statements import Restricted
 from epitrace.queues import services
 from epitrace.queues.choices import ACTIVE_STATES, State
 from epitrace.queues.claims import candidates
@@ -154,6 +155,9 @@ def keep(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return HttpResponse(status=204)
 
 
+# Every outcome and release looks the item up: compiled once per set of jurisdictions.
+_WORKABLE = Restricted(WorkItem, lambda items, pk: items.filter(pk=pk), "change")
+
+
 def _workable(request: HtmxHttpRequest, pk: int) -> WorkItem:
-    items = WorkItem.objects.restrict(request.user, "change")
-    return visible_or_404(request, items, pk, read=False)
+    return visible_or_404(request, _WORKABLE, pk, read=False)

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 from epitrace.audit.services import record_search
 from epitrace.cases.models import Case
 from epitrace.core.querysets import found_in_reach
+from epitrace.core.statements import Restricted
 from epitrace.labs.models import LabResult
 from epitrace.people.models import Person
 from epitrace.web.access import method_not_allowed, visible_or_404
@@ -45,6 +46,18 @@ def case_list(request: HtmxHttpRequest) -> HttpResponse:
     return render_with_partial(request, "web/case_list.html", context, "results")
 
 
+# The reads of every case page, compiled once per set of jurisdictions (core/statements.py).
+_CASE = Restricted(
+    Case,
+    lambda cases, pk: cases.select_related(
+        "person__jurisdiction", "disease", "profile", "jurisdiction"
+    ).filter(pk=pk),
+)
+_PERSON_AND_GUARDIAN = Restricted(
+    Person, lambda people, pk, guardian: people.filter(pk__in=[pk, guardian])
+)
+
+
 def case_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The case page's first paint: who, how to reach them, the work item, the record.
 
@@ -54,13 +67,7 @@ def case_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     the case at once and is dialling while they arrive.
     """
     user = request.user
-    case = visible_or_404(
-        request,
-        Case.objects.restrict(user, "view").select_related(
-            "person__jurisdiction", "disease", "profile", "jurisdiction"
-        ),
-        pk,
-    )
+    case = visible_or_404(request, _CASE, pk)
     if refused := method_not_allowed(request, ["GET"]):
         return refused
     person = case.person
@@ -84,8 +91,8 @@ def case_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 def _person_and_guardian(user: Any, person: Person) -> tuple[bool, Person | None]:
     """Whether the person's own page is within reach, and their visible guardian: one query."""
-    wanted = [person.pk] if person.guardian_id is None else [person.pk, person.guardian_id]
-    found = {p.pk: p for p in Person.objects.restrict(user, "view").filter(pk__in=wanted)}
+    guardian_id = person.pk if person.guardian_id is None else person.guardian_id
+    found = {p.pk: p for p in _PERSON_AND_GUARDIAN.fetch(user, person.pk, guardian_id)}
     for pk in found:
         found_in_reach(user, pk)
     guardian = found.get(person.guardian_id) if person.guardian_id is not None else None

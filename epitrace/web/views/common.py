@@ -99,7 +99,7 @@ def exposure_rows(user: Any, exposures: Iterable[Exposure], link: str) -> list[E
 
 def cases_and_linked(
     user: Any, person: Person, linked_ids: Iterable[int | None]
-) -> tuple[dict[int, Case], dict[int, Case]]:
+) -> tuple[dict[int, Case], dict[int | None, Case]]:
     """The person's own cases, and the cases ``linked_ids`` name: one restricted query.
 
     The linked cases are those an exposure leads to (the case a contact was
@@ -113,7 +113,7 @@ def cases_and_linked(
         .select_related("person", "disease", "jurisdiction")
     )
     own: dict[int, Case] = {}
-    linked: dict[int, Case] = {}
+    linked: dict[int | None, Case] = {}  # .get(None): an exposure without a case
     for case in found:
         if case.person_id == person.pk:
             own[case.pk] = case

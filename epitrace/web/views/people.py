@@ -15,7 +15,7 @@ from epitrace.accounts.scope import has_capability, visible_jurisdiction_ids
 from epitrace.audit.services import record_denied, record_read, record_search
 from epitrace.contacts.models import Exposure
 from epitrace.core.querysets import found_in_reach
-from epitrace.core.statements import PersonRows
+from epitrace.core.statements import PersonRows, Restricted
 from epitrace.interviews.rendering import FAST_RENDERER
 from epitrace.labs.models import LabResult
 from epitrace.monitoring.services import do_set_contact_window
@@ -75,6 +75,17 @@ def _search(request: HtmxHttpRequest, criteria: dict[str, object]) -> QuerySet[P
     )
 
 
+# The reads of every person page, compiled once per set of jurisdictions (core/statements.py).
+_PERSON = Restricted(
+    Person, lambda people, pk: people.select_related("jurisdiction", "town").filter(pk=pk)
+)
+_PERSON_AND_WARDS = Restricted(
+    Person,
+    lambda people, pk: people.filter(Q(pk=pk) | Q(guardian_id=pk)).select_related("jurisdiction"),
+)
+_AS_CONTACT = Restricted(Exposure, lambda exposures, pk: exposures.filter(contact=pk))
+
+
 def person_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The person page's first paint: who they are, how to reach them, the work item.
 
@@ -83,8 +94,7 @@ def person_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     tracer whose Next opened a contact's page is dialling while they arrive.
     """
     user = request.user
-    people = Person.objects.restrict(user, "view").select_related("jurisdiction", "town")
-    person = visible_or_404(request, people, pk)
+    person = visible_or_404(request, _PERSON, pk)
     if refused := method_not_allowed(request, ["GET"]):
         return refused
     found_in_reach(user, person.pk)
@@ -131,7 +141,7 @@ def person_panels(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if refused := method_not_allowed(request, ["GET"]):
         return refused
     record_read(user, person, request=request, reason="records")
-    exposures = list(Exposure.objects.restrict(user, "view").filter(contact=person))
+    exposures = _AS_CONTACT.fetch(user, person.pk)
     cases, sources = cases_and_linked(user, person, (e.case_id for e in exposures))
     labs = list(
         LabResult.objects.restrict(user, "view").filter(person=person).select_related("disease")
@@ -143,7 +153,7 @@ def person_panels(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "person": person,
         "identifiers": _IDENTIFIERS.of_person(user, person.pk),
         # The guardian may live in another jurisdiction: shown only when in reach.
-        "guardian": Person.objects.restrict(user, "view").filter(pk=person.guardian_id).first()
+        "guardian": next(iter(_PERSON.fetch(user, person.guardian_id)), None)
         if person.guardian_id
         else None,
         "wards": wards,
@@ -165,11 +175,7 @@ def person_panels(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def _person_and_wards(request: HtmxHttpRequest, pk: int) -> tuple[Person, list[Person]]:
     """The person, or 404 like ``visible_or_404``; and their wards in reach: one query."""
     user = request.user
-    found = list(
-        Person.objects.restrict(user, "view")
-        .filter(Q(pk=pk) | Q(guardian_id=pk))
-        .select_related("jurisdiction")
-    )
+    found = _PERSON_AND_WARDS.fetch(user, pk)
     person = next((p for p in found if p.pk == pk), None)
     if person is None:
         record_denied(user, Person, pk, request=request)

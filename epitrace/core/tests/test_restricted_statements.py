@@ -1,0 +1,98 @@
+"""A ``Restricted`` statement reads exactly what ``restrict()`` reads, whoever asks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from epitrace.cases.models import Case
+from epitrace.contacts.models import Exposure
+from epitrace.core.statements import Restricted
+from epitrace.core.tests.test_of_person import _askers
+from epitrace.jurisdictions.models import BreakGlass, RecordShare
+from epitrace.people.models import Person
+from epitrace.queues.models import WorkItem
+from epitrace.queues.services import open_item
+from epitrace.testing.personas import Personas
+
+pytestmark = pytest.mark.django_db
+
+# (model, shape, the restrict() read it stands for)
+SHAPES: list[tuple[type[Any], Any, Any]] = [
+    (Person, lambda rows, pk: rows.filter(Q(pk=pk) | Q(guardian_id=pk)), "person"),
+    (Case, lambda rows, pk: rows.filter(person=pk).select_related("person"), "person"),
+    (Exposure, lambda rows, pk: rows.filter(Q(contact=pk) | Q(case__person=pk)), "person"),
+    (WorkItem, lambda rows, pk: rows.filter(case__person=pk), "person"),
+]
+
+
+def _items(personas: Personas) -> None:
+    for side in (personas.a, personas.b):
+        open_item("investigation", case=side.case)
+
+
+def _compare(personas: Personas, action: str) -> None:
+    sides = (personas.a, personas.b)
+    persons = [p.pk for side in sides for p in (side.person, side.contact)]
+    for model, shape, _ in SHAPES:
+        statement = Restricted(model, shape, action)
+        for asker in _askers(personas):
+            for pk in persons:
+                expected = sorted(r.pk for r in shape(model.objects.restrict(asker, action), pk))
+                found = sorted(r.pk for r in statement.fetch(asker, pk))
+                assert found == expected, (model.__name__, str(asker), pk, action)
+
+
+@pytest.mark.parametrize("action", ["view", "change"])
+def test_same_rows_as_restrict_on_both_sides_of_the_boundary(personas, action):
+    _items(personas)
+    people = Restricted(Person, lambda rows, pk: rows.filter(pk=pk))
+    assert people.fetch(personas.a.tracer, personas.a.person.pk)
+    assert not people.fetch(personas.a.tracer, personas.b.person.pk)
+    _compare(personas, action)
+
+
+def test_same_rows_through_a_share_and_a_break_glass(personas):
+    _items(personas)
+    RecordShare.objects.create(
+        person=personas.a.person,
+        jurisdiction=personas.b.jurisdiction,
+        reason="cluster at a school",
+        created_by=personas.state_epi,
+    )
+    glass = BreakGlass.objects.create(
+        user=personas.b.tracer,
+        person_id=personas.a.contact.pk,
+        reason="urgent",
+        expires_at=timezone.now() + dt.timedelta(hours=1),
+    )
+    people = Restricted(Person, lambda rows, pk: rows.filter(pk=pk))
+    assert people.fetch(personas.b.tracer, personas.a.person.pk)  # shared
+    assert people.fetch(personas.b.tracer, personas.a.contact.pk)  # break-glass
+    _compare(personas, "view")
+    _compare(personas, "change")
+    # An access that has expired reaches nothing: the clock is the request's.
+    glass.expires_at = timezone.now() - dt.timedelta(minutes=1)
+    glass.save(update_fields=["expires_at"])
+    assert not people.fetch(personas.b.tracer, personas.a.contact.pk)
+    _compare(personas, "view")
+
+
+def test_one_query_per_read_once_compiled(personas):
+    people = Restricted(Person, lambda rows, pk: rows.filter(pk=pk).select_related("jurisdiction"))
+    people.fetch(personas.a.tracer, personas.a.person.pk)
+    with CaptureQueriesContext(connection) as queries:
+        (person,) = people.fetch(personas.a.tracer, personas.a.contact.pk)
+        assert person.jurisdiction == personas.a.jurisdiction
+    assert len(queries.captured_queries) == 1
+
+
+def test_the_number_of_values_is_checked(personas):
+    with pytest.raises(TypeError):
+        Restricted(Person, lambda rows, pk: rows.filter(pk=pk)).fetch(personas.a.tracer)
