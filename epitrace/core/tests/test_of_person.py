@@ -135,9 +135,7 @@ def _compare_rows(personas: Personas, action: str = "view") -> None:
                 expected = list(model.objects.of_person(asker, person.pk, action))
                 found = rows.of_person(asker, person.pk, action)
                 assert [r.pk for r in found] == [r.pk for r in expected], (model, asker, person)
-                assert [r.__dict__.keys() for r in found] == [
-                    r.__dict__.keys() for r in expected
-                ]
+                assert [r.__dict__.keys() for r in found] == [r.__dict__.keys() for r in expected]
 
 
 @pytest.mark.parametrize("action", ["view", "change"])
