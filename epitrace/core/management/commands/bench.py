@@ -42,13 +42,16 @@ class Command(EpitraceCommand):
         )
         queue.add_argument("--tracers", type=int, default=200, help="simulated tracers")
         queue.add_argument("--duration", type=int, default=60, help="seconds measured")
-        # One process per core, one thread each: the pages are CPU-bound, two
-        # threads of a process take turns on its interpreter lock, and more
-        # processes than cores only compete with PostgreSQL and the load
-        # generator (2 cores, 200 tracers: 4 x 2 gave 109 requests/s at p95
-        # 3.0 s, 4 x 1 128 at 1.0 s, 2 x 1 156 at 0.7 s).
+        # Two processes per core, one thread each: two threads of a process
+        # take turns on its interpreter lock, and a single process per core
+        # leaves the core idle while its request waits on PostgreSQL (2 cores,
+        # 200 tracers, docs/queues.md: 2 x 1 gave 58 requests/s, 3 x 1 69,
+        # 4 x 1 73, 5 x 1 73).
         queue.add_argument(
-            "--web-workers", type=int, default=os.cpu_count() or 2, help="gunicorn processes"
+            "--web-workers",
+            type=int,
+            default=2 * (os.cpu_count() or 1),
+            help="gunicorn processes",
         )
         queue.add_argument("--threads", type=int, default=1, help="threads per gunicorn process")
         queue.add_argument("--seed", type=int, default=2026, help="seed of the cases it adds")
