@@ -125,9 +125,7 @@ class Statement(Generic[M]):
         return compiled
 
     def _compile(self, connection: BaseDatabaseWrapper) -> _Compiled:
-        markers: list[Any] = [
-            _TIME_MARKERS[i] if i in self.times else _MARKERS[i] for i in range(self.arity)
-        ]
+        markers = marker_values(self.arity, self.times)
         queryset = self.build(*markers)
         plain = queryset._iterable_class is ModelIterable
         if getattr(queryset, "_prefetch_related_lookups", ()) or not plain:
@@ -137,19 +135,7 @@ class Statement(Generic[M]):
             sql, raw_params = compiler.as_sql()
         except EmptyResultSet:
             raise StatementError("the query reads nothing whatever its values") from None
-        adapt = connection.ops.adapt_datetimefield_value
-        # Keyed by type too: True == 1, and a bool is an int.
-        slots = {
-            (type(adapted := adapt(m) if i in self.times else m), adapted): i
-            for i, m in enumerate(markers)
-        }
-        params: list[tuple[int | None, Any]] = []
-        for value in raw_params:
-            try:
-                index = slots.get((type(value), value))
-            except TypeError:  # an unhashable value (a list for ``__any``) is a constant
-                index = None
-            params.append((index, None) if index is not None else (None, value))
+        params = bind(markers, self.times, raw_params, connection)
         used = {index for index, _ in params if index is not None}
         if used | self.optional != set(range(self.arity)) | self.optional:
             raise StatementError("every argument must reach the query as a value of its own")
@@ -167,6 +153,37 @@ class Statement(Generic[M]):
             annotations=tuple(compiler.annotation_col_map.items()),
             trim=compiler.col_count if compiler.has_extra_select else None,
         )
+
+
+def marker_values(count: int, times: frozenset[int] = frozenset()) -> list[Any]:
+    """Values to build a query with, each found again among its parameters by ``bind``:
+    integers, or aware datetimes at the positions ``times``."""
+    if count > len(_MARKERS):
+        raise StatementError(f"at most {len(_MARKERS)} arguments")
+    return [_TIME_MARKERS[i] if i in times else _MARKERS[i] for i in range(count)]
+
+
+def bind(
+    markers: Sequence[Any],
+    times: frozenset[int],
+    raw_params: Sequence[Any],
+    connection: BaseDatabaseWrapper,
+) -> list[tuple[int | None, Any]]:
+    """Each compiled parameter as (argument index, None) or (None, constant value)."""
+    adapt = connection.ops.adapt_datetimefield_value
+    # Keyed by type too: True == 1, and a bool is an int.
+    slots = {
+        (type(adapted := adapt(m) if i in times else m), adapted): i
+        for i, m in enumerate(markers)
+    }
+    params: list[tuple[int | None, Any]] = []
+    for value in raw_params:
+        try:
+            index = slots.get((type(value), value))
+        except TypeError:  # an unhashable value (a list for ``__any``) is a constant
+            index = None
+        params.append((index, None) if index is not None else (None, value))
+    return params
 
 
 def _instances(compiled: _Compiled, rows: Sequence[Any], db: str) -> list[Any]:
@@ -214,7 +231,7 @@ class PersonRows(Generic[M]):
         return self.statement.fetch(person_id)
 
 
-class _Asker:
+class Asker:
     """Who ``restrict()`` sees while a ``Restricted`` compiles: the user's
     jurisdictions for the capability, and markers for their id and the clock."""
 
@@ -275,7 +292,7 @@ class Restricted(Generic[M]):
 
     def _statement(self, ids: frozenset[int] | None) -> Statement[M]:
         def build(user_id: int, now: dt.datetime, *values: int) -> models.QuerySet[M]:
-            asker = _Asker(user_id, now, self.capability, ids)
+            asker = Asker(user_id, now, self.capability, ids)
             return self.shape(self.model.objects.restrict(asker, self.action), *values)  # type: ignore[attr-defined]
 
         # The id and the clock reach the query only where a break-glass can apply.

@@ -23,6 +23,7 @@ intervals of one item never overlap unless two tracers truly held it.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from django.db import connection, transaction
@@ -31,10 +32,12 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from epitrace.accounts.scope import visible_jurisdiction_ids
 from epitrace.audit.choices import Action
 from epitrace.audit.services import record
 from epitrace.cases.models import Case
 from epitrace.contacts.models import Exposure
+from epitrace.core.statements import Asker, bind, marker_values
 from epitrace.queues import conf
 from epitrace.queues.choices import ClaimEnd, State
 from epitrace.queues.errors import QueueError
@@ -80,17 +83,28 @@ def _claims_now(user: Any, now: dt.datetime) -> tuple[int, bool]:
 
 def candidates(worker: Worker, now: dt.datetime) -> tuple[QuerySet[WorkItem], QuerySet[WorkItem]]:
     """(items given to this tracer, the pool items they may take), best first."""
+    return _candidates(worker, *_clock(now))
+
+
+def _clock(now: dt.datetime) -> tuple[dt.datetime, dt.datetime, dt.datetime]:
+    """Now; before it, an unclaimed language goes to anyone; after it, a release is recent."""
+    return now, now - conf.language_wait(), now - conf.release_cooldown()
+
+
+def _candidates(
+    worker: Worker, now: dt.datetime, language_wait: dt.datetime, cooldown: dt.datetime
+) -> tuple[QuerySet[WorkItem], QuerySet[WorkItem]]:
     user = worker.user
     workable = WorkItem.objects.restrict(user, "change").filter(
         state=State.OPEN, available_at__lte=now
     )
-    assigned = workable.filter(assignee=user)
+    assigned = workable.filter(assignee=user.pk)
     pool = (
         workable.filter(assignee__isnull=True, queue_id__in=worker.queues)
         .filter(Q(team__isnull=True) | Q(team_id__in=worker.teams))
         # An item in a language nobody took for a while goes to anyone (an interpreter line).
-        .filter(Q(language__in=worker.languages) | Q(available_at__lte=now - conf.language_wait()))
-        .exclude(released_by=user, released_at__gt=now - conf.release_cooldown())
+        .filter(Q(language__in=worker.languages) | Q(available_at__lte=language_wait))
+        .exclude(released_by=user.pk, released_at__gt=cooldown)
     )
     order = ("-priority", "id")
     return assigned.order_by(*order), pool.order_by(*order)
@@ -128,21 +142,9 @@ def _claim_once(worker: Worker, request: HttpRequest | None) -> tuple[WorkItem |
 
 def _claim_best(worker: Worker) -> WorkItem | None:
     """PostgreSQL: lock the first row nobody else holds, then claim it and log the claim."""
-    assigned, pool = candidates(worker, timezone.now())
-    picks = [
-        queryset.values("pk")[:1].select_for_update(skip_locked=True, of=("self",))
-        for queryset in (assigned, pool)
-    ]
-    sqls, params = [], []
-    for pick in picks:
-        sql, pick_params = pick.query.get_compiler(connection=connection).as_sql()
-        sqls.append(sql)
-        params += pick_params
-    # The assigned items come first; the pool is read only when none is left.
-    # Only table names and Django's own compiled SQL are spliced in; values are parameters.
-    lock = f"WITH assigned(id) AS ({sqls[0]}), pool(id) AS ({sqls[1]}) " + (  # noqa: S608
-        "SELECT id FROM assigned UNION ALL SELECT id FROM pool LIMIT 1"
-    )
+    lock, slots = _lock_statement(worker)
+    values = (worker.user.pk, *_clock(timezone.now()))
+    params = [values[i] if i is not None else constant for i, constant in slots]
     with connection.cursor() as cursor:
         cursor.execute(lock, params)
         row = cursor.fetchone()
@@ -153,6 +155,40 @@ def _claim_best(worker: Worker) -> WorkItem | None:
     if item is None:
         raise QueueError(_("The item was taken by someone else; press Next again."))
     return item
+
+
+# The locking read of each (jurisdictions, queues, teams, languages), compiled
+# once: building and compiling it cost more than running it (core/statements.py).
+_LOCKS: dict[tuple[Any, ...], tuple[str, list[tuple[int | None, Any]]]] = {}
+_TIMES = frozenset({1, 2, 3})
+
+
+def _lock_statement(worker: Worker) -> tuple[str, list[tuple[int | None, Any]]]:
+    """The lock's SQL and its parameters: (user id, now, language wait, cooldown) or constants."""
+    capability = "queues.change_workitem"
+    ids = visible_jurisdiction_ids(worker.user, capability)
+    key = (ids, worker.queues, worker.teams, worker.languages)
+    found = _LOCKS.get(key)
+    if found is None:
+        user, now, language_wait, cooldown = marker_values(4, _TIMES)
+        stand_in = replace(worker, user=Asker(user, now, capability, ids))
+        picks = [
+            queryset.values("pk")[:1].select_for_update(skip_locked=True, of=("self",))
+            for queryset in _candidates(stand_in, now, language_wait, cooldown)
+        ]
+        sqls, params = [], []
+        for pick in picks:
+            sql, pick_params = pick.query.get_compiler(connection=connection).as_sql()
+            sqls.append(sql)
+            params += pick_params
+        # The assigned items come first; the pool is read only when none is left.
+        # Only table names and Django's own compiled SQL are spliced in; values are parameters.
+        lock = f"WITH assigned(id) AS ({sqls[0]}), pool(id) AS ({sqls[1]}) " + (  # noqa: S608
+            "SELECT id FROM assigned UNION ALL SELECT id FROM pool LIMIT 1"
+        )
+        marks = [user, now, language_wait, cooldown]
+        found = _LOCKS[key] = (lock, bind(marks, _TIMES, params, connection))
+    return found
 
 
 _FIELDS = list(WorkItem._meta.concrete_fields)

@@ -34,7 +34,7 @@ from epitrace.seed.services import ensure_demo_jurisdictions, run_seed
 from epitrace.seed.writer import BulkWriter
 
 PREFIX = "bench.tracer"
-BACKEND = "allauth.account.auth_backends.AuthenticationBackend"
+BACKEND = "epitrace.accounts.backends.AuthenticationBackend"
 # A share of bench tracers speak Spanish or Portuguese too, as the seeded staff do.
 LANGUAGES = ["en", "en", "en,es", "en", "en,pt", "en", "en,es", "en"]
 
