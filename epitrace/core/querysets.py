@@ -141,7 +141,7 @@ def _person_grants(model: type[models.Model], user: Any, ids: Set[int], action: 
         sources.append(shared_persons(frozenset(ids)))
     if action == "view":
         # The asker's clock if it brings one (core/statements.py compiles with a marker).
-        now = user.__dict__.get("_epitrace_now") or timezone.now()
+        now = getattr(user, "_epitrace_now", None) or timezone.now()
         sources.append(BreakGlassPersons(user.pk, now))
     if not sources:
         return None

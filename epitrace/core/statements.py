@@ -173,8 +173,7 @@ def bind(
     adapt = connection.ops.adapt_datetimefield_value
     # Keyed by type too: True == 1, and a bool is an int.
     slots = {
-        (type(adapted := adapt(m) if i in times else m), adapted): i
-        for i, m in enumerate(markers)
+        (type(adapted := adapt(m) if i in times else m), adapted): i for i, m in enumerate(markers)
     }
     params: list[tuple[int | None, Any]] = []
     for value in raw_params:
