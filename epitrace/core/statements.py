@@ -256,7 +256,7 @@ class Restricted(Generic[M]):
     model's capability (and on nothing else of theirs but their id and the
     time, for break-glass access): one statement per set of jurisdictions,
     its rows those ``restrict()`` gives for the same values. For models whose
-    rule reads nothing but the jurisdictions given (not ``LabResult``, whose
+    rule reads nothing but the jurisdictions given (not ``RawMessage``, whose
     rule asks the database for the tree's root).
     """
 

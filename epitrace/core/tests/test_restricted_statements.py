@@ -16,6 +16,7 @@ from epitrace.contacts.models import Exposure
 from epitrace.core.statements import Restricted
 from epitrace.core.tests.test_of_person import _askers
 from epitrace.jurisdictions.models import BreakGlass, RecordShare
+from epitrace.labs.models import LabResult
 from epitrace.people.models import Person
 from epitrace.queues.models import WorkItem
 from epitrace.queues.services import open_item
@@ -29,6 +30,7 @@ SHAPES: list[tuple[type[Any], Any, Any]] = [
     (Case, lambda rows, pk: rows.filter(person=pk).select_related("person"), "person"),
     (Exposure, lambda rows, pk: rows.filter(Q(contact=pk) | Q(case__person=pk)), "person"),
     (WorkItem, lambda rows, pk: rows.filter(case__person=pk), "person"),
+    (LabResult, lambda rows, pk: rows.filter(person=pk).select_related("disease"), "person"),
 ]
 
 

@@ -53,6 +53,7 @@ _CASE = Restricted(
         "person__jurisdiction", "disease", "profile", "jurisdiction"
     ).filter(pk=pk),
 )
+_LABS = Restricted(LabResult, lambda labs, case: labs.filter(case=case).select_related("disease"))
 _PERSON_AND_GUARDIAN = Restricted(
     Person, lambda people, pk, guardian: people.filter(pk__in=[pk, guardian])
 )
@@ -82,9 +83,7 @@ def case_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "contact_points": contact_points,
         "opted_out": opted_out,
         "guardian": guardian,
-        "labs": LabResult.objects.restrict(user, "view")
-        .filter(case=case)
-        .select_related("disease"),
+        "labs": _LABS.fetch(user, case.pk),
     }
     return render(request, "web/case_detail.html", context)
 

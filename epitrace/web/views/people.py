@@ -84,6 +84,7 @@ _PERSON_AND_WARDS = Restricted(
     lambda people, pk: people.filter(Q(pk=pk) | Q(guardian_id=pk)).select_related("jurisdiction"),
 )
 _AS_CONTACT = Restricted(Exposure, lambda exposures, pk: exposures.filter(contact=pk))
+_LABS = Restricted(LabResult, lambda labs, pk: labs.filter(person=pk).select_related("disease"))
 
 
 def person_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
@@ -143,9 +144,7 @@ def person_panels(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     record_read(user, person, request=request, reason="records")
     exposures = _AS_CONTACT.fetch(user, person.pk)
     cases, sources = cases_and_linked(user, person, (e.case_id for e in exposures))
-    labs = list(
-        LabResult.objects.restrict(user, "view").filter(person=person).select_related("disease")
-    )
+    labs: list[Any] = _LABS.fetch(user, person.pk)  # each given its visible case
     for lab in labs:
         # Link a result to its case only when that case is one the user sees.
         lab.visible_case = cases.get(lab.case_id) if lab.case_id else None
