@@ -96,8 +96,6 @@ class Statement(Generic[M]):
         self.arity = len(inspect.signature(build).parameters) if arity is None else arity
         self.times, self.optional = times, optional
         self.number = next(_numbers)
-        if self.arity > len(_MARKERS):
-            raise StatementError(f"at most {len(_MARKERS)} arguments")
 
     def fetch(self, *values: Any) -> list[M]:
         if len(values) != self.arity:

@@ -53,6 +53,22 @@ def _rows(personas: Personas) -> None:
             )
 
 
+def share_and_break_glass(personas: Personas) -> BreakGlass:
+    """Side A's person shared with side B; B's tracer in A's contact by break-glass (an hour)."""
+    RecordShare.objects.create(
+        person=personas.a.person,
+        jurisdiction=personas.b.jurisdiction,
+        reason="cluster at a school",
+        created_by=personas.state_epi,
+    )
+    return BreakGlass.objects.create(
+        user=personas.b.tracer,
+        person_id=personas.a.contact.pk,
+        reason="urgent",
+        expires_at=timezone.now() + dt.timedelta(hours=1),
+    )
+
+
 def _askers(personas: Personas) -> list[Any]:
     return [
         personas.a.tracer,
@@ -90,18 +106,7 @@ def test_same_rows_as_restrict_on_both_sides_of_the_boundary(personas, action):
 
 def test_same_rows_through_a_share_and_a_break_glass(personas):
     _rows(personas)
-    RecordShare.objects.create(
-        person=personas.a.person,
-        jurisdiction=personas.b.jurisdiction,
-        reason="cluster at a school",
-        created_by=personas.state_epi,
-    )
-    BreakGlass.objects.create(
-        user=personas.b.tracer,
-        person_id=personas.a.contact.pk,
-        reason="urgent",
-        expires_at=timezone.now() + dt.timedelta(hours=1),
-    )
+    share_and_break_glass(personas)
     assert OutboxMessage.objects.of_person(personas.b.tracer, personas.a.person.pk).exists()
     assert OutboxMessage.objects.of_person(personas.b.tracer, personas.a.contact.pk).exists()
     _compare(personas)
@@ -149,18 +154,7 @@ def test_person_rows_read_what_of_person_reads(personas, action):
 
 def test_person_rows_through_a_share_and_a_break_glass(personas):
     _rows(personas)
-    RecordShare.objects.create(
-        person=personas.a.person,
-        jurisdiction=personas.b.jurisdiction,
-        reason="cluster at a school",
-        created_by=personas.state_epi,
-    )
-    BreakGlass.objects.create(
-        user=personas.b.tracer,
-        person_id=personas.a.contact.pk,
-        reason="urgent",
-        expires_at=timezone.now() + dt.timedelta(hours=1),
-    )
+    share_and_break_glass(personas)
     assert PersonRows(OutboxMessage).of_person(personas.b.tracer, personas.a.contact.pk)
     _compare_rows(personas)
     _compare_rows(personas, "change")

@@ -14,8 +14,7 @@ from django.utils import timezone
 from epitrace.cases.models import Case
 from epitrace.contacts.models import Exposure
 from epitrace.core.statements import Restricted
-from epitrace.core.tests.test_of_person import _askers
-from epitrace.jurisdictions.models import BreakGlass, RecordShare
+from epitrace.core.tests.test_of_person import _askers, share_and_break_glass
 from epitrace.labs.models import LabResult
 from epitrace.people.models import Person
 from epitrace.queues.models import WorkItem
@@ -62,18 +61,7 @@ def test_same_rows_as_restrict_on_both_sides_of_the_boundary(personas, action):
 
 def test_same_rows_through_a_share_and_a_break_glass(personas):
     _items(personas)
-    RecordShare.objects.create(
-        person=personas.a.person,
-        jurisdiction=personas.b.jurisdiction,
-        reason="cluster at a school",
-        created_by=personas.state_epi,
-    )
-    glass = BreakGlass.objects.create(
-        user=personas.b.tracer,
-        person_id=personas.a.contact.pk,
-        reason="urgent",
-        expires_at=timezone.now() + dt.timedelta(hours=1),
-    )
+    glass = share_and_break_glass(personas)
     people = Restricted(Person, lambda rows, pk: rows.filter(pk=pk))
     assert people.fetch(personas.b.tracer, personas.a.person.pk)  # shared
     assert people.fetch(personas.b.tracer, personas.a.contact.pk)  # break-glass
