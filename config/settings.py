@@ -81,6 +81,8 @@ else:
         _db["OPTIONS"]["server_side_binding"] = True
         _db["OPTIONS"]["prepare_threshold"] = 2
     _db["CONN_HEALTH_CHECKS"] = True
+    if _db["ENGINE"] == "django.db.backends.postgresql":
+        _db["ENGINE"] = "epitrace.core.db.postgresql"  # a health check without a round trip
 _db["ATOMIC_REQUESTS"] = False
 _db["TEST"] = {"NAME": envstr("EPITRACE_TEST_DATABASE_NAME") or None}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -10,7 +10,10 @@ rather than built by the ORM on each request: building that join cost five
 times what running it does, and it runs on every staff request. The rows
 become model instances the way ``select_related`` makes them, with the same
 database converters applied; membership fields nobody reads here (the
-timestamps) stay deferred.
+timestamps) stay deferred. Each membership also carries the ids of the
+jurisdictions at or below its own (``subtree``), read in the same statement:
+the scope checks need them on every request, and a second query cost a
+second wait for the database.
 """
 
 from __future__ import annotations
@@ -102,6 +105,14 @@ class _Statement:
         ]
         m_user, m_place = _column(Membership, "user"), _column(Membership, "jurisdiction")
         m_team, pk = _column(Membership, "team"), _quote("id")
+        # The jurisdictions whose path starts with the membership's (the ORM's
+        # path__startswith, without LIKE's wildcards to escape).
+        path, places = _column(Jurisdiction, "path"), _quote(Jurisdiction._meta.db_table)
+        below = f"FROM {places} s WHERE substr(s.{path}, 1, length(j.{path})) = j.{path}"
+        if connection.vendor == "postgresql":
+            columns.append(f"ARRAY(SELECT s.{pk} {below})")
+        else:
+            columns.append(f"(SELECT group_concat(s.{pk}) {below})")
         self.sql = (
             f"SELECT {', '.join(columns)}"  # noqa: S608 - names from the models only
             f" FROM {_quote(Membership._meta.db_table)} m"
@@ -126,7 +137,9 @@ class _Statement:
         membership = self._build(self.membership, row[:m_end])
         membership.account_active = bool(row[m_end])
         jurisdiction = self._build(self.jurisdiction, row[m_end + 1 : j_end])
-        team = self._build(self.team, row[j_end:]) if membership.team_id is not None else None
+        t_end = j_end + len(self.team.fields)
+        team = self._build(self.team, row[j_end:t_end]) if membership.team_id is not None else None
+        membership.subtree = _ids(row[t_end])
         self.to_jurisdiction.set_cached_value(membership, jurisdiction)  # as select_related does
         self.to_team.set_cached_value(membership, team)
         return membership
@@ -142,6 +155,13 @@ class _Statement:
                 ]:
                     values[index] = convert(values[index], col, connection)
         return part.build(values)
+
+
+def _ids(value: Any) -> frozenset[int]:
+    """An array (PostgreSQL) or a comma-separated list (SQLite) of ids."""
+    if isinstance(value, str):
+        return frozenset(int(i) for i in value.split(","))
+    return frozenset(value or ())
 
 
 @functools.lru_cache(maxsize=4)

@@ -29,7 +29,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from epitrace.core.statements import PersonRows
+from epitrace.core.statements import PersonRows, Restricted
 from epitrace.outreach.access import reads_log
 from epitrace.outreach.choices import InboundState, State
 from epitrace.outreach.models import CheckInAnswer, InboundMessage, OutboxMessage, Suppression
@@ -152,15 +152,20 @@ def outreach_nav(context: template.Context) -> dict[str, Any]:
 REPLIES_WAITING_SECONDS = 60
 
 
+# One reply that needs staff, if any, read with the restricted query compiled
+# once per set of jurisdictions (its rule spans persons and replies without one).
+_NEEDING_STAFF = Restricted(
+    InboundMessage,
+    lambda replies: replies.filter(state=InboundState.NEEDS_STAFF).only("pk")[:1],
+    "change",
+)
+
+
 def replies_waiting(user: Any) -> bool:
     """Whether replies in ``user``'s reach need staff, as of the last minute."""
     key = f"epitrace:outreach:replies-waiting:{user.pk}"
     waiting = cache.get(key)
     if waiting is None:
-        waiting = (
-            InboundMessage.objects.restrict(user, "change")
-            .filter(state=InboundState.NEEDS_STAFF)
-            .exists()
-        )
+        waiting = bool(_NEEDING_STAFF.fetch(user))
         cache.set(key, waiting, REPLIES_WAITING_SECONDS)
     return bool(waiting)

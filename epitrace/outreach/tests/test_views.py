@@ -268,3 +268,43 @@ def test_the_person_panel_shows_sent_and_received_with_status(
     assert "Cancelled" in html  # the closing SMS to the opted-out number
     assert "call me back a" in html
     assert "Needs staff" in html
+
+
+def test_the_replies_entry_reads_what_restrict_reads(
+    personas: Any, traffic: dict[str, Any]
+) -> None:
+    from django.utils import timezone
+
+    from epitrace.core.tests.test_of_person import _askers, share_and_break_glass
+    from epitrace.outreach.templatetags.outreach import _NEEDING_STAFF
+
+    def same() -> None:
+        for asker in _askers(personas):
+            expected = (
+                InboundMessage.objects.restrict(asker, "change")
+                .filter(state=InboundState.NEEDS_STAFF)
+                .exists()
+            )
+            assert bool(_NEEDING_STAFF.fetch(asker)) == expected, str(asker)
+
+    InboundMessage.objects.filter(pk=traffic["b_reply"].pk).update(
+        state=InboundState.DONE, handled_by=personas.b.tracer, handled_at=timezone.now()
+    )
+    same()
+    assert _NEEDING_STAFF.fetch(personas.a.tracer)
+    assert not _NEEDING_STAFF.fetch(personas.b.tracer)
+    # A reply about A's contact, whom B's tracer reaches by break-glass.
+    InboundMessage.objects.filter(pk=traffic["a_reply"].pk).update(person=personas.a.contact)
+    share_and_break_glass(personas)
+    same()
+    # A reply from an unknown number, kept in B's jurisdiction.
+    InboundMessage.objects.create(
+        provider_id="SM-unknown",
+        from_address="+18605550303",
+        body="who is this",
+        kind=InboundKind.OTHER,
+        state=InboundState.NEEDS_STAFF,
+        jurisdiction=personas.b.jurisdiction,
+    )
+    same()
+    assert _NEEDING_STAFF.fetch(personas.b.tracer)
