@@ -263,11 +263,17 @@ class Restricted(Generic[M]):
         model: type[M],
         shape: Callable[..., models.QuerySet[M]],
         action: str = "view",
+        *,
+        arity: int | None = None,
     ) -> None:
+        """``arity``: how many values ``shape`` takes after the queryset, when its
+        signature does not say (``*values``)."""
         self.model, self.shape, self.action = model, shape, action
         meta = model._meta
         self.capability = f"{meta.app_label}.{action}_{meta.model_name}"
-        self.arity = len(inspect.signature(shape).parameters) - 1
+        if arity is None:
+            arity = len(inspect.signature(shape).parameters) - 1
+        self.arity = arity
         # A share or a break-glass reaches a person's rows (core/querysets.py).
         self.granted = bool(getattr(model, "person_paths", ()))
         self._statements: dict[frozenset[int] | None, Statement[M]] = {}

@@ -19,6 +19,7 @@ from epitrace.labs.models import LabResult
 from epitrace.people.models import Person
 from epitrace.queues.models import WorkItem
 from epitrace.queues.services import open_item
+from epitrace.testing import factories as f
 from epitrace.testing.personas import Personas
 
 pytestmark = pytest.mark.django_db
@@ -86,3 +87,25 @@ def test_one_query_per_read_once_compiled(personas):
 def test_the_number_of_values_is_checked(personas):
     with pytest.raises(TypeError):
         Restricted(Person, lambda rows, pk: rows.filter(pk=pk)).fetch(personas.a.tracer)
+
+
+def test_a_persons_cases_and_the_cases_their_exposures_name(personas):
+    """``cases_and_linked`` by statement (one per number of linked cases) and by the ORM."""
+    from epitrace.web.views.common import MOST_LINKED, _cases_linking, _own_and_linked
+
+    share_and_break_glass(personas)
+    a, b = personas.a, personas.b
+    cases = [a.case, b.case, *(f.CaseFactory.create() for _ in range(MOST_LINKED))]
+    linked_sets = [[], [b.case.pk], [a.case.pk, b.case.pk], [c.pk for c in cases[:MOST_LINKED]]]
+    persons = [p.pk for side in (a, b) for p in (side.person, side.contact)]
+    for asker in _askers(personas):
+        for person in persons:
+            for linked in linked_sets:
+                expected = _own_and_linked(Case.objects.restrict(asker, "view"), person, *linked)
+                found = _cases_linking(len(linked)).fetch(asker, person, *linked)
+                assert sorted(c.pk for c in found) == sorted(c.pk for c in expected), (
+                    str(asker),
+                    person,
+                    linked,
+                )
+    assert {c.pk for c in _cases_linking(1).fetch(a.tracer, a.person.pk, b.case.pk)} == {a.case.pk}

@@ -22,7 +22,10 @@ from epitrace.queues.bench import data, server
 from epitrace.queues.integrity import overlapping_claims
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
-WARMUP_SECONDS = 3.0  # after the last tracer starts: workers' first requests, connections
+# Not measured, after the last tracer starts: each web process's first
+# requests open its connection and compile its statements, once per set of
+# jurisdictions its tracers work (a server that has run a minute has them all).
+WARMUP_SECONDS = 15.0
 CSRF_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 

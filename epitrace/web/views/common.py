@@ -16,7 +16,7 @@ from django_htmx.middleware import HtmxDetails
 
 from epitrace.cases.models import Case
 from epitrace.contacts.models import Exposure
-from epitrace.core.statements import PersonRows
+from epitrace.core.statements import PersonRows, Restricted
 from epitrace.outreach.models import Suppression
 from epitrace.people.models import ContactPoint, Person
 
@@ -97,6 +97,26 @@ def exposure_rows(user: Any, exposures: Iterable[Exposure], link: str) -> list[E
     return [ExposureRow(e, cases.get(getattr(e, link))) for e in exposures]
 
 
+def _own_and_linked(cases: QuerySet[Case], person: int, *linked: int) -> QuerySet[Case]:
+    return cases.filter(Q(person=person) | Q(pk__in=linked)).select_related(
+        "person", "disease", "jurisdiction"
+    )
+
+
+# A person's exposures lead to a handful of cases at most: up to this many,
+# the read is a statement compiled once per number of cases (and set of
+# jurisdictions); beyond, the ORM builds it.
+MOST_LINKED = 5
+_LINKING: dict[int, Restricted[Case]] = {}
+
+
+def _cases_linking(count: int) -> Restricted[Case]:
+    found = _LINKING.get(count)
+    if found is None:
+        found = _LINKING[count] = Restricted(Case, _own_and_linked, arity=count + 1)
+    return found
+
+
 def cases_and_linked(
     user: Any, person: Person, linked_ids: Iterable[int | None]
 ) -> tuple[dict[int, Case], dict[int | None, Case]]:
@@ -107,11 +127,11 @@ def cases_and_linked(
     hidden, as on every exposure list (``visible_cases``).
     """
     ids = {pk for pk in linked_ids if pk is not None}
-    found = (
-        Case.objects.restrict(user, "view")
-        .filter(Q(person=person) | Q(pk__in=ids))
-        .select_related("person", "disease", "jurisdiction")
-    )
+    found: Iterable[Case]
+    if len(ids) <= MOST_LINKED:
+        found = _cases_linking(len(ids)).fetch(user, person.pk, *sorted(ids))
+    else:
+        found = _own_and_linked(Case.objects.restrict(user, "view"), person.pk, *ids)
     own: dict[int, Case] = {}
     linked: dict[int | None, Case] = {}  # .get(None): an exposure without a case
     for case in found:
