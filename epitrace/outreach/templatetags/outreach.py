@@ -24,12 +24,13 @@ from typing import Any
 
 from django import template
 from django.core.cache import cache
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from epitrace.core.statements import PersonRows, Restricted
+from epitrace.core.querysets import person_in_reach
+from epitrace.core.statements import PersonRows, Restricted, Statement
 from epitrace.outreach.access import reads_log
 from epitrace.outreach.choices import InboundState, State
 from epitrace.outreach.models import CheckInAnswer, InboundMessage, OutboxMessage, Suppression
@@ -64,19 +65,40 @@ _RECEIVED = PersonRows(InboundMessage, lambda rows: rows.order_by("-created_at")
 _ANSWERS = PersonRows(CheckInAnswer, lambda rows: rows.order_by("-day")[:SHOWN])
 
 
+def _opt_outs(person: int) -> QuerySet[Suppression]:
+    """The opt-outs in force of the person's addresses and of those the newest
+    messages went to or came from (a number may have been removed since),
+    each marked whether it is one of the person's contact points."""
+    points = ContactPoint.objects.filter(person_id=person)
+    sent = OutboxMessage.objects.filter(person_id=person).order_by("-id").values("address")
+    received = InboundMessage.objects.filter(person_id=person).order_by("-created_at")
+    return Suppression.objects.filter(
+        Q(address__in=points.values("value"))
+        | Q(address__in=sent[:SHOWN])
+        | Q(address__in=received.values("from_address")[:SHOWN]),
+        lifted_at__isnull=True,
+    ).annotate(of_point=Exists(points.filter(value=OuterRef("address"))))
+
+
+# One statement for the messages panel's opt-outs; what this user may not see
+# of them is left out afterwards (person_outreach).
+_OPT_OUTS = Statement(_opt_outs)
+
+
 @register.simple_tag(takes_context=True)
 def person_outreach(context: template.Context, person: Any) -> PersonOutreach:
     user, pk = context["request"].user, person.pk
     sent = _SENT.of_person(user, pk)
     received = _RECEIVED.of_person(user, pk)
     answers = _ANSWERS.of_person(user, pk)
-    numbers = ContactPoint.objects.of_person(user, pk).values("value")
+    # Exactly those of the contact points and the messages this user may see.
+    points_seen = person_in_reach(ContactPoint, user, pk, "view")
     addresses = {m.address for m in sent} | {r.from_address for r in received}
-    opt_outs = list(
-        Suppression.objects.filter(Q(address__in=numbers) | Q(address__in=addresses)).filter(
-            lifted_at__isnull=True
-        )
-    )
+    opt_outs = [
+        o
+        for o in (_OPT_OUTS.fetch(pk) if points_seen or addresses else [])
+        if (points_seen and o.of_point) or o.address in addresses  # type: ignore[attr-defined]
+    ]
     opted_out = frozenset(o.address for o in opt_outs)
     return PersonOutreach(sent, received, answers, opt_outs, opted_out)
 

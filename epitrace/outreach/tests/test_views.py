@@ -11,7 +11,7 @@ from django.test import RequestFactory
 from epitrace.accounts.scope import system_user
 from epitrace.audit.models import AuditEvent
 from epitrace.outreach.choices import InboundKind, InboundState
-from epitrace.outreach.models import CheckInAnswer, InboundMessage
+from epitrace.outreach.models import CheckInAnswer, InboundMessage, OutboxMessage
 from epitrace.outreach.services import do_suppress, enqueue
 from epitrace.testing import factories as f
 
@@ -308,3 +308,38 @@ def test_the_replies_entry_reads_what_restrict_reads(
     )
     same()
     assert _NEEDING_STAFF.fetch(personas.b.tracer)
+
+
+def test_the_panels_opt_outs_are_those_of_what_the_user_sees(
+    personas: Any, traffic: dict[str, Any]
+) -> None:
+    """The opt-outs by statement equal those of the restricted rows, whoever asks."""
+    from django.db.models import Q
+
+    from epitrace.core.tests.test_of_person import _askers, share_and_break_glass
+    from epitrace.outreach.models import Suppression
+    from epitrace.outreach.templatetags.outreach import person_outreach
+    from epitrace.people.models import ContactPoint
+
+    a = personas.a
+    f.ContactPointFactory.create(person=a.person, value=A_PHONE)
+    f.ContactPointFactory.create(person=a.contact, value="+18605550909")
+    do_suppress("+18605550909", "sms", "stop", acting_user=system_user())
+    do_suppress(B_PHONE, "sms", "stop", acting_user=system_user())
+    share_and_break_glass(personas)
+    for asker in _askers(personas):
+        request = RequestFactory().get("/")
+        request.user = asker
+        for person in (a.person, a.contact, personas.b.person):
+            found = person_outreach({"request": request}, person)
+            sent = OutboxMessage.objects.of_person(asker, person.pk)
+            received = InboundMessage.objects.of_person(asker, person.pk)
+            numbers = ContactPoint.objects.of_person(asker, person.pk).values("value")
+            addresses = {m.address for m in sent} | {r.from_address for r in received}
+            expected = Suppression.objects.filter(
+                Q(address__in=numbers) | Q(address__in=addresses), lifted_at__isnull=True
+            )
+            assert sorted(o.pk for o in found.opt_outs) == sorted(o.pk for o in expected), (
+                str(asker),
+                person.pk,
+            )
