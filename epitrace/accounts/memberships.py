@@ -45,6 +45,12 @@ def user_memberships(user: Any) -> list[Membership]:
     return cached
 
 
+def user_with_memberships(user_id: int) -> User | None:
+    """The user ``user_id`` with their memberships, as ``user_memberships`` gives them,
+    in one statement (the request's user: every request asks for both)."""
+    return _statement(connection.vendor).read_user(user_id)
+
+
 def active_memberships(user: Any) -> list[Membership]:
     """The memberships that grant anything: a deactivated account's grant nothing,
     even through a user object loaded before the deactivation."""
@@ -113,16 +119,30 @@ class _Statement:
             columns.append(f"ARRAY(SELECT s.{pk} {below})")
         else:
             columns.append(f"(SELECT group_concat(s.{pk}) {below})")
+        users, memberships = _quote(User._meta.db_table), _quote(Membership._meta.db_table)
+        places, teams = _quote(Jurisdiction._meta.db_table), _quote(Team._meta.db_table)
+        order = f" ORDER BY j.{path}, m.{_column(Membership, 'role')}"
         self.sql = (
             f"SELECT {', '.join(columns)}"  # noqa: S608 - names from the models only
-            f" FROM {_quote(Membership._meta.db_table)} m"
-            f" INNER JOIN {_quote(User._meta.db_table)} u ON u.{pk} = m.{m_user}"
-            f" INNER JOIN {_quote(Jurisdiction._meta.db_table)} j ON j.{pk} = m.{m_place}"
-            f" LEFT OUTER JOIN {_quote(Team._meta.db_table)} t ON t.{pk} = m.{m_team}"
-            f" WHERE m.{m_user} = %s"
-            f" ORDER BY j.{_column(Jurisdiction, 'path')}, m.{_column(Membership, 'role')}"
+            f" FROM {memberships} m"
+            f" INNER JOIN {users} u ON u.{pk} = m.{m_user}"
+            f" INNER JOIN {places} j ON j.{pk} = m.{m_place}"
+            f" LEFT OUTER JOIN {teams} t ON t.{pk} = m.{m_team}"
+            f" WHERE m.{m_user} = %s{order}"
         )
-        self.converting = {part.model: part.converting() for part in parts}
+        # The signed-in user's row with their memberships, one row per
+        # membership (one, its membership columns empty, for a user without).
+        self.user = _Part.of(User)
+        self.user_sql = (
+            f"SELECT {', '.join([*self.user.columns('u'), *columns])}"  # noqa: S608 - names only
+            f" FROM {users} u"
+            f" LEFT OUTER JOIN ({memberships} m"
+            f" INNER JOIN {places} j ON j.{pk} = m.{m_place}"
+            f" LEFT OUTER JOIN {teams} t ON t.{pk} = m.{m_team})"
+            f" ON m.{m_user} = u.{pk}"
+            f" WHERE u.{pk} = %s{order}"
+        )
+        self.converting = {part.model: part.converting() for part in (*parts, self.user)}
         self.to_jurisdiction = Membership._meta.get_field("jurisdiction")
         self.to_team = Membership._meta.get_field("team")
 
@@ -130,6 +150,18 @@ class _Statement:
         with connection.cursor() as cursor:
             cursor.execute(self.sql, [user_id])
             return [self._membership(row) for row in cursor.fetchall()]
+
+    def read_user(self, user_id: int) -> User | None:
+        with connection.cursor() as cursor:
+            cursor.execute(self.user_sql, [user_id])
+            rows = cursor.fetchall()
+        if not rows:
+            return None
+        start = len(self.user.fields)
+        user = self._build(self.user, rows[0][:start])
+        # The membership's id is its first column: empty for a user without any.
+        user.__dict__[_ATTR] = [self._membership(r[start:]) for r in rows if r[start] is not None]
+        return user
 
     def _membership(self, row: Sequence[Any]) -> Membership:
         m_end = len(self.membership.fields)

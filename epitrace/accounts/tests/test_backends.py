@@ -35,3 +35,31 @@ def test_a_signed_in_session_reaches_its_pages(client):
     client.force_login(user, backend="epitrace.accounts.backends.AuthenticationBackend")
     response = client.get("/")
     assert response.wsgi_request.user == user
+
+
+def test_the_user_comes_with_their_memberships_in_the_same_query(personas):
+    from epitrace.accounts.memberships import user_memberships
+    from epitrace.accounts.scope import visible_jurisdiction_ids
+
+    backend = AuthenticationBackend()
+    for user in (personas.a.tracer, personas.state_epi):
+        expected = [(m.pk, m.jurisdiction.path, m.role) for m in user_memberships(user)]
+        assert expected
+        with CaptureQueriesContext(connection) as queries:
+            found = backend.get_user(user.pk)
+            memberships = [(m.pk, m.jurisdiction.path, m.role) for m in user_memberships(found)]
+            reach = visible_jurisdiction_ids(found, "people.view_person")
+        assert memberships == expected
+        assert reach == visible_jurisdiction_ids(user, "people.view_person")
+        assert len(queries.captured_queries) == 1
+
+
+def test_a_user_without_memberships_is_read_with_none():
+    from epitrace.accounts.memberships import user_memberships
+
+    user = f.UserFactory.create(username="no.roles")
+    found = AuthenticationBackend().get_user(user.pk)
+    assert found == user
+    with CaptureQueriesContext(connection) as queries:
+        assert user_memberships(found) == []
+    assert queries.captured_queries == []

@@ -3,6 +3,8 @@ connection after the server ended the old one."""
 
 from __future__ import annotations
 
+import time
+
 import psycopg
 import pytest
 from django.conf import settings
@@ -49,6 +51,11 @@ def test_a_connection_the_server_ended_is_replaced(settings_health_checks):
     admin = f"host={host} port={port} user={db['USER']} dbname=postgres"
     with psycopg.connect(admin, autocommit=True) as other:
         other.execute("SELECT pg_terminate_backend(%s)", [old])
+        # The server signals its process and answers at once: wait until it has gone.
+        deadline = time.monotonic() + 10
+        while other.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [old]).fetchone():
+            assert time.monotonic() < deadline, "the server process did not end"
+            time.sleep(0.01)
     assert not connection.is_usable()
     # As a request starts: the connection is checked and replaced, not used broken.
     close_old_connections()
