@@ -41,8 +41,19 @@ def user_memberships(user: Any) -> list[Membership]:
     """
     cached: list[Membership] | None = user.__dict__.get(_ATTR)
     if cached is None:
-        cached = user.__dict__[_ATTR] = _statement(connection.vendor).read(user.pk)
+        # The request's user is a lazy object: the user it wraps may have
+        # come with its memberships (user_with_memberships).
+        cached = vars(_wrapped(user)).get(_ATTR)
+        if cached is None:
+            cached = _statement(connection.vendor).read(user.pk)
+        user.__dict__[_ATTR] = cached
     return cached
+
+
+def _wrapped(user: Any) -> Any:
+    """The user a request's lazy ``user`` stands for, once read; else ``user``."""
+    inner = user.__dict__.get("_wrapped", user)
+    return inner if hasattr(inner, "__dict__") else user  # not read yet: a bare sentinel
 
 
 def user_with_memberships(user_id: int) -> User | None:
@@ -59,6 +70,7 @@ def active_memberships(user: Any) -> list[Membership]:
 
 def forget_memberships(user: Any) -> None:
     user.__dict__.pop(_ATTR, None)
+    vars(_wrapped(user)).pop(_ATTR, None)
 
 
 @dataclass(frozen=True)

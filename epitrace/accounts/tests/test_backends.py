@@ -63,3 +63,21 @@ def test_a_user_without_memberships_is_read_with_none():
     with CaptureQueriesContext(connection) as queries:
         assert user_memberships(found) == []
     assert queries.captured_queries == []
+
+
+def test_a_signed_in_request_reads_the_memberships_with_the_user(client, personas):
+    from epitrace.accounts.memberships import forget_memberships, user_memberships
+
+    tracer = personas.a.tracer
+    client.force_login(tracer, backend="epitrace.accounts.backends.AuthenticationBackend")
+    response = client.get("/")
+    lazy = response.wsgi_request.user
+    expected = sorted(m.pk for m in tracer.memberships.all())
+    with CaptureQueriesContext(connection) as queries:
+        assert sorted(m.pk for m in user_memberships(lazy)) == expected
+    assert queries.captured_queries == []
+    # Forgotten (a membership changed in the request): read again.
+    forget_memberships(lazy)
+    with CaptureQueriesContext(connection) as queries:
+        user_memberships(lazy)
+    assert len(queries.captured_queries) == 1
