@@ -42,6 +42,8 @@ def test_a_repeated_staff_page_writes_nothing_and_reads_memberships_once(
 
     assert response.status_code == 200
     assert not [q["sql"] for q in queries.captured_queries if q["sql"].startswith(WRITES)]
-    # The scope checks, the top bar, the menus and the queue worker share one read.
-    assert len(_reading(queries, Membership._meta.db_table)) == 1
+    # The scope checks, the top bar, the menus and the queue worker share one
+    # read, made with the user's own.
+    table = Membership._meta.db_table
+    assert len([q for q in queries.captured_queries if table in q["sql"].replace('"', "")]) == 1
     assert not _reading(queries, InboundMessage._meta.db_table)  # ... and keeps the answer
