@@ -123,16 +123,16 @@ class _Statement:
         ]
         m_user, m_place = _column(Membership, "user"), _column(Membership, "jurisdiction")
         m_team, pk = _column(Membership, "team"), _quote("id")
+        users, memberships = _quote(User._meta.db_table), _quote(Membership._meta.db_table)
+        places, teams = _quote(Jurisdiction._meta.db_table), _quote(Team._meta.db_table)
         # The jurisdictions whose path starts with the membership's (the ORM's
         # path__startswith, without LIKE's wildcards to escape).
-        path, places = _column(Jurisdiction, "path"), _quote(Jurisdiction._meta.db_table)
+        path = _column(Jurisdiction, "path")
         below = f"FROM {places} s WHERE substr(s.{path}, 1, length(j.{path})) = j.{path}"
         if connection.vendor == "postgresql":
             columns.append(f"ARRAY(SELECT s.{pk} {below})")
         else:
             columns.append(f"(SELECT group_concat(s.{pk}) {below})")
-        users, memberships = _quote(User._meta.db_table), _quote(Membership._meta.db_table)
-        places, teams = _quote(Jurisdiction._meta.db_table), _quote(Team._meta.db_table)
         order = f" ORDER BY j.{path}, m.{_column(Membership, 'role')}"
         self.sql = (
             f"SELECT {', '.join(columns)}"  # noqa: S608 - names from the models only
