@@ -65,5 +65,5 @@ def test_a_connection_the_server_ended_is_replaced(settings_health_checks):
 @pytest.fixture
 def settings_health_checks() -> None:
     # Requests check their connection once; outside one, as a request would.
-    connection.health_check_done = False
-    assert connection.health_check_enabled
+    connection.health_check_done = False  # type: ignore[attr-defined]
+    assert connection.health_check_enabled  # type: ignore[attr-defined]

@@ -3,9 +3,10 @@
 ``{% person_outreach person as outreach %}`` gives a person page the
 messages sent to and received from that person, their check-in answers and
 the opt-outs of their numbers and of those messages' addresses, each as far
-as the user may see it (a handful of queries, whatever the number of messages). ``{% outreach_nav %}`` renders
-the sidebar entries for the users who have them; whether replies wait for
-staff is kept a minute per user in the cache, not asked on every page.
+as the user may see it (a handful of queries, whatever the number of
+messages). ``{% outreach_nav %}`` renders the sidebar entries for the users
+who have them; whether replies wait for staff is kept a minute per user in
+the cache, not asked on every page.
 
 Opt-outs are shown wherever staff see a phone or an e-mail address:
 ``{% opted_out_addresses items as opted_out %}`` reads the opt-outs of a

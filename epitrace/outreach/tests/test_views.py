@@ -331,7 +331,7 @@ def test_the_panels_opt_outs_are_those_of_what_the_user_sees(
         request = RequestFactory().get("/")
         request.user = asker
         for person in (a.person, a.contact, personas.b.person):
-            found = person_outreach({"request": request}, person)
+            found = person_outreach(Context({"request": request}), person)
             sent = OutboxMessage.objects.of_person(asker, person.pk)
             received = InboundMessage.objects.of_person(asker, person.pk)
             numbers = ContactPoint.objects.of_person(asker, person.pk).values("value")
