@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Set
+from collections.abc import Callable, Set
 from typing import Any
 
 from django.db import models
@@ -77,7 +77,7 @@ def _shared_sql(connection: BaseDatabaseWrapper, count: int) -> str:
     if sql is None:
         from epitrace.jurisdictions.models import RecordShare
 
-        table, column = _names(RecordShare, connection)
+        table, column = quoted_names(RecordShare, connection)
         marks = ", ".join(["%s"] * count)
         sql = _statements[key] = (
             f"(SELECT U0.{column('person')} FROM {table} U0"  # noqa: S608 - model names only
@@ -93,7 +93,7 @@ def _break_glass_sql(connection: BaseDatabaseWrapper) -> str:
     if sql is None:
         from epitrace.jurisdictions.models import BreakGlass
 
-        table, column = _names(BreakGlass, connection)
+        table, column = quoted_names(BreakGlass, connection)
         sql = _statements[key] = (
             f"(SELECT U0.{column('person_id')} FROM {table} U0"  # noqa: S608 - model names only
             f" WHERE (U0.{column('expires_at')} > %s AND U0.{column('user')} = %s))"
@@ -101,8 +101,11 @@ def _break_glass_sql(connection: BaseDatabaseWrapper) -> str:
     return sql
 
 
-def _names(model: type[models.Model], connection: BaseDatabaseWrapper) -> tuple[str, Any]:
-    """The quoted table name, and a function giving a field's quoted column."""
+def quoted_names(
+    model: type[models.Model], connection: BaseDatabaseWrapper
+) -> tuple[str, Callable[[str], str]]:
+    """The quoted table name, and a function giving a field's quoted column
+    (for statements written out once from a model's metadata)."""
     quote = connection.ops.quote_name
     meta = model._meta
 

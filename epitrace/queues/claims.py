@@ -38,6 +38,7 @@ from epitrace.audit.choices import Action
 from epitrace.audit.services import record
 from epitrace.cases.models import Case
 from epitrace.contacts.models import Exposure
+from epitrace.core.grants import quoted_names
 from epitrace.core.statements import Asker, bind, marker_values
 from epitrace.queues import conf
 from epitrace.queues.choices import ClaimEnd, State
@@ -89,16 +90,12 @@ def _claims_now(user: Any, now: dt.datetime) -> tuple[int, bool]:
 @functools.cache
 def _claims_sql(vendor: str) -> str:
     """Per kind of database (its quoting)."""
-    meta, quote = WorkItem._meta, connection.ops.quote_name
-
-    def column(name: str) -> str:
-        return str(quote(str(meta.get_field(name).column)))  # type: ignore[union-attr]
-
+    table, column = quoted_names(WorkItem, connection)
     assert State.CLAIMED.value.isalpha()  # spliced in as a literal: a code, never input
     return (
         f"SELECT SUM(CASE WHEN {column('claimed_by')} = %s THEN 1 ELSE 0 END),"  # noqa: S608
         f" SUM(CASE WHEN {column('claim_expires_at')} <= %s THEN 1 ELSE 0 END)"
-        f" FROM {quote(meta.db_table)} WHERE {column('state')} = '{State.CLAIMED.value}'"
+        f" FROM {table} WHERE {column('state')} = '{State.CLAIMED.value}'"
     )
 
 

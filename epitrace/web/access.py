@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponseNotAllowed
 
@@ -31,16 +30,12 @@ def visible_or_404(
     """
     if isinstance(queryset, Restricted):
         found = queryset.fetch(request.user, int(pk))
-        if len(found) != 1:
-            record_denied(request.user, queryset.model, pk, request=request)
-            raise Http404
-        obj = found[0]
     else:
-        try:
-            obj = queryset.get(pk=pk)
-        except ObjectDoesNotExist:
-            record_denied(request.user, queryset.model, pk, request=request)
-            raise Http404 from None
+        found = list(queryset.filter(pk=pk)[:2])
+    if len(found) != 1:
+        record_denied(request.user, queryset.model, pk, request=request)
+        raise Http404
+    obj = found[0]
     if read:
         record_read(request.user, obj, request=request)
     return obj
