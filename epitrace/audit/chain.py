@@ -81,13 +81,18 @@ def append(drafts: Sequence[Draft]) -> list[AuditEvent]:
     if not drafts:
         return []
     key = keyring().chain
+    now = timezone.now()
+    day = now.astimezone(dt.UTC).date()
+    if len(drafts) == 1 and connection.vendor == "postgresql":
+        appended = _append_after_known(drafts[0], key, now, day)
+        if appended is not None:
+            return [appended]
     # No savepoint inside the caller's transaction (two round trips fewer per
     # audited request): an append that fails fails the whole transaction, so
     # the change it describes can never commit without its row.
     with transaction.atomic(savepoint=False):
-        now = timezone.now()
-        head = _lock_head(now.astimezone(dt.UTC).date())
-        events, bodies = _chain_events(head, drafts, key, now)
+        head = _lock_head(day)
+        events, bodies = _chain_events(head.chain, head.last_seq, head.last_hash, drafts, key, now)
         if len(events) == 1 and connection.vendor == "postgresql":
             _write_one(head, events[0], bodies[0])
         else:
@@ -101,17 +106,18 @@ def append(drafts: Sequence[Draft]) -> list[AuditEvent]:
                 ]
             )
             _move_head(head, events[-1])
+    _local.known = _Known(day, head.pk, head.chain, head.last_seq, head.last_hash)
     return events
 
 
 def _chain_events(
-    head: AuditChainHead, drafts: Sequence[Draft], key: HmacKey, now: dt.datetime
+    chain: str, seq: int, prev: str, drafts: Sequence[Draft], key: HmacKey, now: dt.datetime
 ) -> tuple[list[AuditEvent], list[str | None]]:
+    """``drafts`` as the events after ``seq`` (whose hash is ``prev``) of ``chain``."""
     events: list[AuditEvent] = []
     bodies: list[str | None] = []
-    chain, key_id, occurred = head.chain, key.key_id, utc_text(now)  # the same for the batch
+    key_id, occurred = key.key_id, utc_text(now)  # the same for the batch
     make = _new_event if _plain_event() else _made_event
-    seq, prev = head.last_seq, head.last_hash
     for draft in drafts:
         seq += 1
         body = None if draft.payload is None else canonical_json(draft.payload)
@@ -214,6 +220,87 @@ def _write_one(head: AuditChainHead, event: AuditEvent, body: str | None) -> Non
     event.pk = row[0]
     event._state.adding = False
     event._state.db = connection.alias
+
+
+# --- After the head this thread moved last ---------------------------------------
+
+
+@dataclass(slots=True, frozen=True)
+class _Known:
+    """A head as this thread last left it: others may have moved it since."""
+
+    day: dt.date
+    pk: int
+    chain: str
+    seq: int
+    hash: str
+
+
+def _append_after_known(
+    draft: Draft, key: HmacKey, now: dt.datetime, day: dt.date
+) -> AuditEvent | None:
+    """PostgreSQL: one event after the head this thread moved last, in one statement.
+
+    A tracer's page appends one event: locking a head, then writing, is two
+    round trips, and four with the transaction around them. Here the event is
+    chained after the head as this thread left it, and written only if the
+    head is still there, unheld by another transaction (``SKIP LOCKED``): the
+    head's lock, the event, its payload and the head's move are one statement,
+    atomic without a transaction of its own. None when the head moved or is
+    held (or on a new day): the caller then locks a head as usual.
+    """
+    known: _Known | None = getattr(_local, "known", None)
+    if known is None or known.day != day:
+        return None
+    events, bodies = _chain_events(known.chain, known.seq, known.hash, [draft], key, now)
+    event, body = events[0], bodies[0]
+    sql, names = _after_known_sql(body is not None)
+    values = event.__dict__
+    updated_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    params: list[Any] = [known.pk, known.chain, known.seq, known.hash]
+    params += [event.seq, event.hash, updated_at]
+    params += [values[name] for name in names]
+    if body is not None:
+        params.append(body)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        _local.known = None
+        return None
+    _local.known = _Known(day, known.pk, known.chain, event.seq, event.hash)
+    event.pk = row[0]
+    event._state.adding = False
+    event._state.db = connection.alias
+    return event
+
+
+# The known head if no one moved it and no other transaction holds it, moved on.
+_KNOWN_HEAD_SQL = (
+    "WITH h AS (SELECT id FROM audit_chain_head WHERE id = %s AND chain = %s"
+    " AND last_seq = %s AND last_hash = %s FOR UPDATE SKIP LOCKED),"
+    " m AS (UPDATE audit_chain_head AS c SET last_seq = %s, last_hash = %s,"
+    " updated_at = %s FROM h WHERE c.id = h.id RETURNING c.id),"
+)
+
+
+@functools.cache
+def _after_known_sql(with_payload: bool) -> tuple[str, tuple[str, ...]]:
+    """The head (if unmoved and free), its move, the event and its payload: one statement."""
+    meta = AuditEvent._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    payload = ", p AS (INSERT INTO audit_payload (event_id, body) SELECT id, %s FROM e)"
+    # Names from the model only; every value is a parameter.
+    sql = (
+        f"{_KNOWN_HEAD_SQL} e AS (INSERT INTO {quote(meta.db_table)} ({columns})"  # noqa: S608
+        f" SELECT {marks} FROM m"
+        f" RETURNING {quote(meta.pk.column)} AS id){payload if with_payload else ''}"
+        " SELECT id FROM e"
+    )
+    return sql, tuple(f.attname for f in fields)
 
 
 # --- The head lock ------------------------------------------------------------

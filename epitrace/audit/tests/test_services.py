@@ -115,17 +115,17 @@ def test_bulk_writes_many_events_in_one_chain(
     assert verify().ok
 
 
-def test_one_event_is_two_statements_on_postgresql(
-    personas: Personas, django_assert_max_num_queries
+def test_one_event_is_one_statement_on_postgresql(
+    personas: Personas, django_assert_num_queries
 ) -> None:
-    """Nearly every staff request writes one event: the head's lock, then the event,
-    its payload and the head's move together."""
+    """Nearly every staff request writes one event: after the head the thread moved
+    last, the head's lock and move, the event and its payload are one statement."""
     if connection.vendor != "postgresql":
         pytest.skip("SQLite's writes go through bulk_create")
-    services.record_read(personas.a.tracer, personas.a.person)  # the day's heads exist already
-    with django_assert_max_num_queries(2):
+    services.record_read(personas.a.tracer, personas.a.person)  # the thread's head is known
+    with django_assert_num_queries(1):
         read = services.record_read(personas.a.tracer, personas.a.case)
-    with django_assert_max_num_queries(2):
+    with django_assert_num_queries(1):
         change = services.record_change(
             personas.a.tracer, personas.a.case, {"status": "open"}, {"status": "closed"}
         )
@@ -134,6 +134,26 @@ def test_one_event_is_two_statements_on_postgresql(
     stored = AuditEvent.objects.get(pk=change.pk)
     assert stored.hash == change.hash
     assert stored.payload.body == '{"changes":{"status":["open","closed"]}}'
+    head = AuditChainHead.objects.get(chain=change.chain)
+    assert (head.last_seq, head.last_hash) == (change.seq, change.hash)
+    assert verify().ok
+
+
+def test_an_event_after_a_rolled_back_one_follows_the_stored_head(personas: Personas) -> None:
+    """The thread's memory of its head is ahead of the database after a rollback:
+    the next event is chained after what was stored, not after what was undone."""
+    tracer = personas.a.tracer
+    first = services.record_read(tracer, personas.a.person)
+
+    def failing_change() -> None:
+        with transaction.atomic():
+            services.record_read(tracer, personas.a.case)
+            raise RuntimeError("the change failed")
+
+    with pytest.raises(RuntimeError):
+        failing_change()
+    after = services.record_read(tracer, personas.a.case)
+    assert (after.chain, after.seq, after.prev_hash) == (first.chain, first.seq + 1, first.hash)
     assert verify().ok
 
 
