@@ -145,13 +145,16 @@ class _Statement:
         # The signed-in user's row with their memberships, one row per
         # membership (one, its membership columns empty, for a user without).
         self.user = _Part.of(User)
-        self.user_sql = (
-            f"SELECT {', '.join([*self.user.columns('u'), *columns])}"  # noqa: S608 - names only
-            f" FROM {users} u"
+        self.user_columns = ", ".join([*self.user.columns("u"), *columns])
+        self.user_joins = (
             f" LEFT OUTER JOIN ({memberships} m"
             f" INNER JOIN {places} j ON j.{pk} = m.{m_place}"
             f" LEFT OUTER JOIN {teams} t ON t.{pk} = m.{m_team})"
             f" ON m.{m_user} = u.{pk}"
+        )
+        self.order = order
+        self.user_sql = (
+            f"SELECT {self.user_columns} FROM {users} u{self.user_joins}"  # noqa: S608 - names
             f" WHERE u.{pk} = %s{order}"
         )
         self.converting = {part.model: part.converting() for part in (*parts, self.user)}
@@ -166,13 +169,16 @@ class _Statement:
     def read_user(self, user_id: int) -> User | None:
         with connection.cursor() as cursor:
             cursor.execute(self.user_sql, [user_id])
-            rows = cursor.fetchall()
-        if not rows:
+            return self.user_of(cursor.fetchall())
+
+    def user_of(self, rows: Sequence[Sequence[Any]], start: int = 0) -> User | None:
+        """The user in ``rows`` of :attr:`user_columns` (from column ``start`` on), or None."""
+        if not rows or rows[0][start] is None:
             return None
-        start = len(self.user.fields)
-        user = self._build(self.user, rows[0][:start])
+        end = start + len(self.user.fields)
+        user = self._build(self.user, rows[0][start:end])
         # The membership's id is its first column: empty for a user without any.
-        user.__dict__[_ATTR] = [self._membership(r[start:]) for r in rows if r[start] is not None]
+        user.__dict__[_ATTR] = [self._membership(r[end:]) for r in rows if r[end] is not None]
         return user
 
     def _membership(self, row: Sequence[Any]) -> Membership:
@@ -206,6 +212,12 @@ def _ids(value: Any) -> frozenset[int]:
     if isinstance(value, str):
         return frozenset(int(i) for i in value.split(","))
     return frozenset(value or ())
+
+
+def user_statement() -> _Statement:
+    """The statement's parts, for a statement that reads the user with something else
+    (the session: ``epitrace.accounts.sessions``)."""
+    return _statement(connection.vendor)
 
 
 @functools.lru_cache(maxsize=4)

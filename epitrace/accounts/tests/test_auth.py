@@ -17,7 +17,6 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.backends.base import UpdateError
-from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
@@ -26,7 +25,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from epitrace.accounts.models import User
+from epitrace.accounts.models import StaffSession, User
 from epitrace.accounts.sessions import REFRESH_AFTER, SessionStore
 from epitrace.accounts.testing import enrol_totp_for, force_login_with_mfa, totp_code
 from epitrace.testing.factories import PASSWORD
@@ -184,8 +183,8 @@ def test_weak_passwords_are_refused(password: str) -> None:
 # --- Sessions ---------------------------------------------------------------------
 
 
-def _session(client: Client) -> Session:
-    return Session.objects.get(session_key=client.session.session_key)
+def _session(client: Client) -> StaffSession:
+    return StaffSession.objects.get(session_key=client.session.session_key)
 
 
 def test_idle_timeout_ends_a_quiet_session(personas: Personas) -> None:
@@ -196,13 +195,13 @@ def test_idle_timeout_ends_a_quiet_session(personas: Personas) -> None:
     force_login_with_mfa(client, personas.a.tracer)
 
     # Each request pushes the end of the session 30 minutes ahead.
-    Session.objects.update(expire_date=timezone.now() + dt.timedelta(minutes=1))
+    StaffSession.objects.update(expire_date=timezone.now() + dt.timedelta(minutes=1))
     assert client.get(reverse("home")).status_code == 200
     remaining = _session(client).expire_date - timezone.now()
     assert dt.timedelta(minutes=29) < remaining <= dt.timedelta(minutes=30)
 
     # 30 quiet minutes later the session is gone.
-    Session.objects.update(expire_date=timezone.now() - dt.timedelta(seconds=1))
+    StaffSession.objects.update(expire_date=timezone.now() - dt.timedelta(seconds=1))
     assert client.get(reverse("home"))["Location"].startswith(reverse("account_login"))
 
 
@@ -221,7 +220,7 @@ def test_a_session_end_is_written_at_most_once_a_minute(personas: Personas) -> N
     assert _session(client).expire_date == stored
 
     # A minute and more behind: the end moves again, and only the end.
-    Session.objects.update(expire_date=stored - REFRESH_AFTER)
+    StaffSession.objects.update(expire_date=stored - REFRESH_AFTER)
     with CaptureQueriesContext(connection) as queries:
         response = client.get(reverse("home"))
     updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
@@ -254,11 +253,11 @@ def test_an_end_refresh_does_not_bring_back_an_ended_session(personas: Personas)
     force_login_with_mfa(client, personas.a.tracer)
     session = SessionStore(client.cookies[settings.SESSION_COOKIE_NAME].value)
     assert session.get("_auth_user_id")
-    Session.objects.filter(session_key=session.session_key).delete()  # signed out elsewhere
+    StaffSession.objects.filter(session_key=session.session_key).delete()  # signed out elsewhere
     session.save_expiry_only()
     with pytest.raises(UpdateError):
         session.save()
-    assert not Session.objects.filter(session_key=session.session_key).exists()
+    assert not StaffSession.objects.filter(session_key=session.session_key).exists()
 
 
 def _settings_with(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, Any]:

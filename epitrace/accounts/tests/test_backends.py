@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.http import HttpRequest, HttpResponse
 from django.test.utils import CaptureQueriesContext
 
 from epitrace.accounts.backends import AuthenticationBackend
@@ -81,3 +82,75 @@ def test_a_signed_in_request_reads_the_memberships_with_the_user(client, persona
     with CaptureQueriesContext(connection) as queries:
         user_memberships(lazy)
     assert len(queries.captured_queries) == 1
+
+
+def _no_view(request: HttpRequest) -> HttpResponse:
+    return HttpResponse()
+
+
+def _signed_in_request(client, user):
+    """A request through the middleware up to the view, its session not read yet."""
+    from django.contrib.auth.middleware import AuthenticationMiddleware
+    from django.test import RequestFactory
+
+    from epitrace.accounts.sessions import SessionMiddleware
+
+    client.force_login(user, backend="epitrace.accounts.backends.AuthenticationBackend")
+    request = RequestFactory().get("/")
+    request.COOKIES.update({k: v.value for k, v in client.cookies.items()})
+    SessionMiddleware(_no_view).process_request(request)
+    AuthenticationMiddleware(_no_view).process_request(request)
+    return request
+
+
+def test_the_session_its_user_and_their_memberships_are_one_statement(client, personas):
+    from epitrace.accounts.memberships import user_memberships
+    from epitrace.accounts.models import StaffSession
+    from epitrace.accounts.scope import visible_jurisdiction_ids
+
+    tracer = personas.a.tracer
+    request = _signed_in_request(client, tracer)
+    assert StaffSession.objects.get(session_key=request.session.session_key).user_id == tracer.pk
+    expected = sorted((m.pk, m.role) for m in tracer.memberships.all())
+    with CaptureQueriesContext(connection) as queries:
+        assert request.user == tracer
+        assert sorted((m.pk, m.role) for m in user_memberships(request.user)) == expected
+        reach = visible_jurisdiction_ids(request.user, "people.view_person")
+    assert reach == visible_jurisdiction_ids(tracer, "people.view_person")
+    assert len(queries.captured_queries) == 1
+    assert "accounts_session" in queries.captured_queries[0]["sql"]
+
+
+def test_a_user_read_with_one_request_is_not_lent_to_the_next(client, personas):
+    """The user read with a session serves that request's authentication only."""
+    from django.test import RequestFactory
+
+    from epitrace.accounts.sessions import SessionMiddleware, signed_in_user
+
+    tracer = personas.a.tracer
+    _signed_in_request(client, tracer).session.load()  # read, never asked for
+    SessionMiddleware(_no_view).process_request(RequestFactory().get("/"))  # the next
+    assert signed_in_user(tracer.pk) == (False, None)
+    _signed_in_request(client, tracer).session.load()
+    assert signed_in_user(personas.b.tracer.pk) == (False, None)  # not whoever asks
+    read, user = signed_in_user(tracer.pk)
+    assert read
+    assert user == tracer
+    assert signed_in_user(tracer.pk) == (False, None)  # once
+
+
+def test_a_deactivated_user_is_nobody_even_when_read_with_the_session(client, personas):
+    tracer = personas.a.tracer
+    request = _signed_in_request(client, tracer)
+    type(tracer).objects.filter(pk=tracer.pk).update(is_active=False)
+    assert not request.user.is_authenticated
+
+
+def test_a_session_before_sign_in_has_no_user(client):
+    from epitrace.accounts.models import StaffSession
+
+    client.get("/accounts/login/")
+    session = client.session
+    session["seen"] = True
+    session.save()
+    assert StaffSession.objects.get(session_key=session.session_key).user_id is None
