@@ -184,10 +184,10 @@ def _fill_missing_ids(events: list[AuditEvent]) -> None:
         event.pk = ids[event.seq]
 
 
-@functools.cache
-def _one_event_sql(with_payload: bool) -> tuple[str, tuple[str, ...]]:
-    """PostgreSQL: one event, its payload and the head's move in one statement (the
-    statement and the attnames whose values it takes, in order)."""
+def _event_ctes(rows: str, with_payload: bool) -> tuple[str, tuple[str, ...]]:
+    """``e`` inserting the event from ``rows`` ("VALUES" or "SELECT" with a ``%s`` per
+    field), then ``p`` its payload: the statement's part and the attnames whose values
+    ``rows`` takes, in order."""
     meta = AuditEvent._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     quote = connection.ops.quote_name
@@ -195,12 +195,19 @@ def _one_event_sql(with_payload: bool) -> tuple[str, tuple[str, ...]]:
     marks = ", ".join(["%s"] * len(fields))
     # Names from the model only; every value is a parameter.
     payload = ", p AS (INSERT INTO audit_payload (event_id, body) SELECT id, %s FROM e)"
-    sql = (
-        f"WITH e AS (INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+    ctes = (
+        f"e AS (INSERT INTO {quote(meta.db_table)} ({columns}) {rows.format(marks=marks)}"
         f" RETURNING {quote(meta.pk.column)} AS id){payload if with_payload else ''}"
-        f" {_MOVE_SQL} RETURNING (SELECT id FROM e)"
     )
-    return sql, tuple(f.attname for f in fields)
+    return ctes, tuple(f.attname for f in fields)
+
+
+@functools.cache
+def _one_event_sql(with_payload: bool) -> tuple[str, tuple[str, ...]]:
+    """PostgreSQL: one event, its payload and the head's move in one statement (the
+    statement and the attnames whose values it takes, in order)."""
+    ctes, names = _event_ctes("VALUES ({marks})", with_payload)
+    return f"WITH {ctes} {_MOVE_SQL} RETURNING (SELECT id FROM e)", names  # noqa: S608
 
 
 def _write_one(head: AuditChainHead, event: AuditEvent, body: str | None) -> None:
@@ -287,20 +294,8 @@ _KNOWN_HEAD_SQL = (
 @functools.cache
 def _after_known_sql(with_payload: bool) -> tuple[str, tuple[str, ...]]:
     """The head (if unmoved and free), its move, the event and its payload: one statement."""
-    meta = AuditEvent._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    payload = ", p AS (INSERT INTO audit_payload (event_id, body) SELECT id, %s FROM e)"
-    # Names from the model only; every value is a parameter.
-    sql = (
-        f"{_KNOWN_HEAD_SQL} e AS (INSERT INTO {quote(meta.db_table)} ({columns})"  # noqa: S608
-        f" SELECT {marks} FROM m"
-        f" RETURNING {quote(meta.pk.column)} AS id){payload if with_payload else ''}"
-        " SELECT id FROM e"
-    )
-    return sql, tuple(f.attname for f in fields)
+    ctes, names = _event_ctes("SELECT {marks} FROM m", with_payload)
+    return f"{_KNOWN_HEAD_SQL} {ctes} SELECT id FROM e", names  # noqa: S608
 
 
 # --- The head lock ------------------------------------------------------------
