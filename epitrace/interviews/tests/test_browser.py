@@ -69,7 +69,11 @@ def interview_ready(page: Page) -> None:
 
 def add_contact(page: Page, given: str, family: str, **fields: str) -> None:
     entry = page.locator("#contact-entry")
-    page.keyboard.press("Escape")  # out of the field being typed in
+    # The last swap settled (htmx gives focus back after it), then out of any field:
+    # a "c" typed into a field is a letter, not the key of a new contact.
+    expect(page.locator(".htmx-request, .htmx-settling, .htmx-swapping")).to_have_count(0)
+    page.keyboard.press("Escape")
+    expect(page.locator("input:focus, select:focus, textarea:focus")).to_have_count(0)
     page.keyboard.press("c")  # the key of a new contact
     expect(entry.get_by_label("Given name")).to_be_focused()
     page.keyboard.type(given)
