@@ -212,21 +212,31 @@ def _one_event_sql(with_payload: bool) -> tuple[str, tuple[str, ...]]:
 
 def _write_one(head: AuditChainHead, event: AuditEvent, body: str | None) -> None:
     sql, names = _one_event_sql(body is not None)
-    values = event.__dict__
-    params = [values[name] for name in names]
-    if body is not None:
-        params.append(body)
     head.last_seq, head.last_hash = event.seq, event.hash
     updated_at = connection.ops.adapt_datetimefield_value(timezone.now())
-    params += [head.last_seq, head.last_hash, updated_at, head.pk]
+    params = [*_event_params(event, names, body), head.last_seq, head.last_hash, updated_at]
+    if _run_one(sql, [*params, head.pk], event) is None:
+        # the head did not move: refuse, as _move_head does
+        raise DatabaseError(f"audit chain head {head.chain} was not moved")
+
+
+def _event_params(event: AuditEvent, names: Sequence[str], body: str | None) -> list[Any]:
+    """The values ``_event_ctes`` takes: the event's fields by attname, then its payload."""
+    values = event.__dict__
+    return [values[name] for name in names] + ([] if body is None else [body])
+
+
+def _run_one(sql: str, params: list[Any], event: AuditEvent) -> AuditEvent | None:
+    """Run a one-event statement; ``event`` saved with its id, or None if nothing was written."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    if row is None:  # the head did not move: refuse, as _move_head does
-        raise DatabaseError(f"audit chain head {head.chain} was not moved")
+    if row is None:
+        return None
     event.pk = row[0]
     event._state.adding = False
     event._state.db = connection.alias
+    return event
 
 
 # --- After the head this thread moved last ---------------------------------------
@@ -262,24 +272,13 @@ def _append_after_known(
     events, bodies = _chain_events(known.chain, known.seq, known.hash, [draft], key, now)
     event, body = events[0], bodies[0]
     sql, names = _after_known_sql(body is not None)
-    values = event.__dict__
     updated_at = connection.ops.adapt_datetimefield_value(timezone.now())
     params: list[Any] = [known.pk, known.chain, known.seq, known.hash]
-    params += [event.seq, event.hash, updated_at]
-    params += [values[name] for name in names]
-    if body is not None:
-        params.append(body)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        _local.known = None
-        return None
-    _local.known = _Known(day, known.pk, known.chain, event.seq, event.hash)
-    event.pk = row[0]
-    event._state.adding = False
-    event._state.db = connection.alias
-    return event
+    params += [event.seq, event.hash, updated_at, *_event_params(event, names, body)]
+    written = _run_one(sql, params, event)
+    moved = _Known(day, known.pk, known.chain, event.seq, event.hash)
+    _local.known = moved if written is not None else None
+    return written
 
 
 # The known head if no one moved it and no other transaction holds it, moved on.
