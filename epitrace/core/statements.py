@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound=models.Model)
 
 # Marker values no primary key or clock takes: each argument's is found among the parameters.
-_MARKERS = tuple(-(2**62) - n for n in range(8))
+_MARKERS = tuple(-(2**62) - n for n in range(40))
 _TIME_MARKERS = tuple(
     dt.datetime(1901, 2, 3, 4, 5, 6, n, tzinfo=dt.UTC) for n in range(len(_MARKERS))
 )
@@ -248,14 +248,15 @@ class Asker:
 
 class Restricted(Generic[M]):
     """``shape(model.objects.restrict(user, action), *values)``, compiled once per
-    set of jurisdictions.
+    number of jurisdictions.
 
-    The restricted query's SQL depends on the user's jurisdictions for the
-    model's capability (and on nothing else of theirs but their id and the
-    time, for break-glass access): one statement per set of jurisdictions,
-    its rows those ``restrict()`` gives for the same values. For models whose
-    rule reads nothing but the jurisdictions given (not ``RawMessage``, whose
-    rule asks the database for the tree's root).
+    The restricted query depends on the user's jurisdictions for the model's
+    capability (and on nothing else of theirs but their id and the time, for
+    break-glass access), which reach its SQL as values: one statement per
+    number of jurisdictions, run with the user's, its rows those
+    ``restrict()`` gives for the same values. For models whose rule passes the
+    jurisdictions given to the query as they are (not ``RawMessage``, whose
+    rule asks the database for the tree's root and compares).
     """
 
     def __init__(
@@ -276,7 +277,7 @@ class Restricted(Generic[M]):
         self.arity = arity
         # A share or a break-glass reaches a person's rows (core/querysets.py).
         self.granted = bool(getattr(model, "person_paths", ()))
-        self._statements: dict[frozenset[int] | None, Statement[M]] = {}
+        self._statements: dict[frozenset[int] | int | None, Statement[M]] = {}
 
     def fetch(self, user: User | Any, *values: int) -> list[M]:
         from epitrace.accounts.scope import visible_jurisdiction_ids
@@ -288,17 +289,32 @@ class Restricted(Generic[M]):
         ids = visible_jurisdiction_ids(user, self.capability)
         if ids is not None and not ids and not (self.granted and self.action == "view"):
             return []  # no jurisdiction, and no grant that could apply
-        statement = self._statements.get(ids)
+        # The jurisdictions reach the SQL as values (``IN (%s, ...)``): every set
+        # of one size shares a statement, so a process compiles it once, not
+        # once per local health department its users belong to.
+        sized = ids is not None and self.arity + 2 + len(ids) <= len(_MARKERS)
+        key = len(ids) if sized and ids is not None else ids
+        statement = self._statements.get(key)
         if statement is None:
-            statement = self._statements[ids] = self._statement(ids)
-        return statement.fetch(user.pk, timezone.now(), *values)
+            statement = self._statements[key] = self._statement(key)
+        jurisdictions = sorted(ids) if sized and ids is not None else ()
+        return statement.fetch(user.pk, timezone.now(), *values, *jurisdictions)
 
-    def _statement(self, ids: frozenset[int] | None) -> Statement[M]:
+    def _statement(self, key: frozenset[int] | int | None) -> Statement[M]:
+        """A statement for one set of jurisdictions (None: the system's), or,
+        for ``key`` an integer, for every set of that size, given as values
+        after the others."""
+        given = key if isinstance(key, int) else 0
+
         def build(user_id: int, now: dt.datetime, *values: int) -> models.QuerySet[M]:
+            ids = frozenset(values[self.arity :]) if isinstance(key, int) else key
             asker = Asker(user_id, now, self.capability, ids)
-            return self.shape(self.model.objects.restrict(asker, self.action), *values)  # type: ignore[attr-defined]
+            return self.shape(
+                self.model.objects.restrict(asker, self.action),  # type: ignore[attr-defined]
+                *values[: self.arity],
+            )
 
         # The id and the clock reach the query only where a break-glass can apply.
         return Statement(
-            build, times=frozenset({1}), optional=frozenset({0, 1}), arity=self.arity + 2
+            build, times=frozenset({1}), optional=frozenset({0, 1}), arity=self.arity + 2 + given
         )

@@ -108,7 +108,7 @@ def outcome_buttons() -> list[tuple[str, str, str]]:
     ]
 
 
-# Both directions of the chain, compiled once per set of jurisdictions.
+# Both directions of the chain, compiled once per number of jurisdictions.
 _CHAIN = Restricted(
     Exposure,
     lambda exposures, case, person: exposures.filter(

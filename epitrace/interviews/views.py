@@ -55,7 +55,7 @@ def _case_page(case: Case, anchor: str) -> HttpResponse:
 # --- The panels -------------------------------------------------------------------------
 
 
-# Read on every case page: compiled once per set of jurisdictions (core/statements.py).
+# Read on every case page: compiled once per number of jurisdictions (core/statements.py).
 _CASE = Restricted(Case, lambda cases, pk: cases.select_related(*CASE_RELATED).filter(pk=pk))
 
 

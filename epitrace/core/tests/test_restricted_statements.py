@@ -109,3 +109,33 @@ def test_a_persons_cases_and_the_cases_their_exposures_name(personas):
                     linked,
                 )
     assert {c.pk for c in _cases_linking(1).fetch(a.tracer, a.person.pk, b.case.pk)} == {a.case.pk}
+
+
+def test_one_statement_for_every_set_of_jurisdictions_of_one_size(personas, monkeypatch):
+    """Tracers of different LHDs share a compiled statement; each still reads their own rows."""
+    from epitrace.core.statements import Statement
+
+    compiled: list[int] = []
+    real = Statement._compile
+    monkeypatch.setattr(
+        Statement, "_compile", lambda self, conn: compiled.append(self.number) or real(self, conn)
+    )
+    a, b = personas.a, personas.b
+    both = f.UserFactory.create(username="both.lhds")
+    for side in (a, b):
+        f.MembershipFactory.create(user=both, jurisdiction=side.jurisdiction, role="tracer")
+    people = Restricted(Person, lambda rows, pk: rows.filter(pk=pk))
+    cases = Restricted(Case, lambda rows, pk: rows.filter(person=pk))
+    for asker, person, seen in [
+        (a.tracer, a.person, True),
+        (b.tracer, a.person, False),
+        (b.tracer, b.person, True),
+        (a.tracer, b.person, False),
+        (both, a.person, True),
+        (both, b.person, True),
+    ]:
+        assert bool(people.fetch(asker, person.pk)) is seen, (asker, person)
+        found = [c.pk for c in cases.fetch(asker, person.pk)]
+        assert found == ([side.case.pk for side in (a, b) if side.person == person] if seen else [])
+    # One for the tracers of one LHD each, one for the tracer of two: per statement.
+    assert len(compiled) == 4

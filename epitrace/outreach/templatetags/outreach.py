@@ -176,7 +176,7 @@ REPLIES_WAITING_SECONDS = 60
 
 
 # One reply that needs staff, if any, read with the restricted query compiled
-# once per set of jurisdictions (its rule spans persons and replies without one).
+# once per number of jurisdictions (its rule spans persons and replies without one).
 _NEEDING_STAFF = Restricted(
     InboundMessage,
     lambda replies: replies.filter(state=InboundState.NEEDS_STAFF).only("pk")[:1],

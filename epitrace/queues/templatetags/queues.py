@@ -58,7 +58,7 @@ def _shown(items: QuerySet[WorkItem]) -> QuerySet[WorkItem]:
     return active.order_by("-priority", "id")[:10]
 
 
-# On every case and person page: compiled once per set of jurisdictions (core/statements.py).
+# On every case and person page: compiled once per number of jurisdictions (core/statements.py).
 _ABOUT_CASE = Restricted(WorkItem, lambda items, case: _shown(items.filter(case=case)))
 _ABOUT_PERSON = Restricted(
     WorkItem, lambda items, person: _shown(items.filter(pk__in=_about_person(person)))

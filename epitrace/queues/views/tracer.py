@@ -155,7 +155,7 @@ def keep(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return HttpResponse(status=204)
 
 
-# Every outcome and release looks the item up: compiled once per set of jurisdictions.
+# Every outcome and release looks the item up: compiled once per number of jurisdictions.
 _WORKABLE = Restricted(WorkItem, lambda items, pk: items.filter(pk=pk), "change")
 
 

@@ -46,7 +46,7 @@ def case_list(request: HtmxHttpRequest) -> HttpResponse:
     return render_with_partial(request, "web/case_list.html", context, "results")
 
 
-# The reads of every case page, compiled once per set of jurisdictions (core/statements.py).
+# The reads of every case page, compiled once per number of jurisdictions (core/statements.py).
 _CASE = Restricted(
     Case,
     lambda cases, pk: cases.select_related(

@@ -104,9 +104,8 @@ def _own_and_linked(cases: QuerySet[Case], person: int, *linked: int) -> QuerySe
 
 
 # A person's exposures lead to a handful of cases at most: up to this many,
-# the read is a statement compiled once per number of cases (and set of
-# jurisdictions); beyond, the ORM builds it. (A statement takes eight values:
-# the user's id, the clock, the person and five cases.)
+# the read is a statement compiled once per number of cases (and of
+# jurisdictions); beyond, the ORM builds it.
 MOST_LINKED = 5
 _LINKING: dict[int, Restricted[Case]] = {}
 

@@ -75,7 +75,7 @@ def _search(request: HtmxHttpRequest, criteria: dict[str, object]) -> QuerySet[P
     )
 
 
-# The reads of every person page, compiled once per set of jurisdictions (core/statements.py).
+# The reads of every person page, compiled once per number of jurisdictions (core/statements.py).
 _PERSON = Restricted(
     Person, lambda people, pk: people.select_related("jurisdiction", "town").filter(pk=pk)
 )
