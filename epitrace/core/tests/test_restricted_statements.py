@@ -117,9 +117,12 @@ def test_one_statement_for_every_set_of_jurisdictions_of_one_size(personas, monk
 
     compiled: list[int] = []
     real = Statement._compile
-    monkeypatch.setattr(
-        Statement, "_compile", lambda self, conn: compiled.append(self.number) or real(self, conn)
-    )
+
+    def counted(self: Statement[Any], conn: Any) -> Any:
+        compiled.append(self.number)
+        return real(self, conn)
+
+    monkeypatch.setattr(Statement, "_compile", counted)
     a, b = personas.a, personas.b
     both = f.UserFactory.create(username="both.lhds")
     for side in (a, b):
