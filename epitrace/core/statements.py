@@ -26,7 +26,8 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -52,6 +53,8 @@ _TIME_MARKERS = tuple(
     dt.datetime(1901, 2, 3, 4, 5, 6, n, tzinfo=dt.UTC) for n in range(len(_MARKERS))
 )
 _CACHE_ATTR = "_epitrace_statements"
+# Rows read ahead (``reading_ahead``), on the connection: (number, values) -> instances.
+_AHEAD_ATTR = "_epitrace_read_ahead"
 # A number per statement for the connection's cache (an id() may be reused).
 _numbers = itertools.count()
 
@@ -101,14 +104,36 @@ class Statement(Generic[M]):
         if len(values) != self.arity:
             raise TypeError(f"{self.arity} values expected, got {len(values)}")
         connection = connections[self.using]
+        ahead: dict[tuple[Any, ...], list[Any]] | None = connection.__dict__.get(_AHEAD_ATTR)
+        if ahead:
+            found = ahead.pop(self._key(values), None)
+            if found is not None:
+                return found
         compiled = self._compiled(connection)
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, self._params(compiled, values, connection))
+            rows: Sequence[Any] = cursor.fetchall()
+        return self._rows(compiled, rows)
+
+    def ahead(self, *values: Any) -> Ahead:
+        """This read, to be sent with others by ``reading_ahead``."""
+        if len(values) != self.arity:
+            raise TypeError(f"{self.arity} values expected, got {len(values)}")
+        return Ahead(self, values)
+
+    def _key(self, values: Sequence[Any]) -> tuple[Any, ...]:
+        # The clock is left out: a read ahead answers for the rest of the request.
+        return (self.number, *(v for i, v in enumerate(values) if i not in self.times))
+
+    def _params(
+        self, compiled: _Compiled, values: Sequence[Any], connection: BaseDatabaseWrapper
+    ) -> list[Any]:
         if compiled.times:
             adapt = connection.ops.adapt_datetimefield_value
             values = tuple(adapt(v) if i in compiled.times else v for i, v in enumerate(values))
-        params = [values[i] if i is not None else constant for i, constant in compiled.params]
-        with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, params)
-            rows: Sequence[Any] = cursor.fetchall()
+        return [values[i] if i is not None else constant for i, constant in compiled.params]
+
+    def _rows(self, compiled: _Compiled, rows: Sequence[Any]) -> list[M]:
         if compiled.trim is not None:
             rows = [row[: compiled.trim] for row in rows]
         return _instances(compiled, rows, self.using)
@@ -227,6 +252,14 @@ class PersonRows(Generic[M]):
             return []
         return self.statement.fetch(person_id)
 
+    def ahead(self, user: User | Any, person_id: int, action: str = "view") -> Ahead | None:
+        """``of_person``'s read, to be sent with others by ``reading_ahead``."""
+        from epitrace.core.querysets import person_in_reach
+
+        if not person_in_reach(self.model, user, person_id, action):
+            return None
+        return self.statement.ahead(person_id)
+
 
 class Asker:
     """Who ``restrict()`` sees while a ``Restricted`` compiles: the user's
@@ -280,15 +313,22 @@ class Restricted(Generic[M]):
         self._statements: dict[frozenset[int] | int | None, Statement[M]] = {}
 
     def fetch(self, user: User | Any, *values: int) -> list[M]:
+        read = self._read(user, values)
+        return [] if read is None else read[0].fetch(*read[1])
+
+    def _read(
+        self, user: User | Any, values: tuple[int, ...]
+    ) -> tuple[Statement[M], tuple[Any, ...]] | None:
+        """The statement and its values for ``user``; None when ``restrict()`` gives nothing."""
         from epitrace.accounts.scope import visible_jurisdiction_ids
 
         if len(values) != self.arity:
             raise TypeError(f"{self.arity} values expected, got {len(values)}")
         if not getattr(user, "is_authenticated", False) or not getattr(user, "pk", None):
-            return []  # restrict() gives them nothing
+            return None  # restrict() gives them nothing
         ids = visible_jurisdiction_ids(user, self.capability)
         if ids is not None and not ids and not (self.granted and self.action == "view"):
-            return []  # no jurisdiction, and no grant that could apply
+            return None  # no jurisdiction, and no grant that could apply
         # The jurisdictions reach the SQL as values (``IN (%s, ...)``): every set
         # of one size shares a statement, so a process compiles it once, not
         # once per local health department its users belong to.
@@ -298,7 +338,12 @@ class Restricted(Generic[M]):
         if statement is None:
             statement = self._statements[key] = self._statement(key)
         jurisdictions = sorted(ids) if sized and ids is not None else ()
-        return statement.fetch(user.pk, timezone.now(), *values, *jurisdictions)
+        return statement, (user.pk, timezone.now(), *values, *jurisdictions)
+
+    def ahead(self, user: User | Any, *values: int) -> Ahead | None:
+        """This read, to be sent with others by ``reading_ahead`` (None: it reads nothing)."""
+        read = self._read(user, values)
+        return None if read is None else read[0].ahead(*read[1])
 
     def _statement(self, key: frozenset[int] | int | None) -> Statement[M]:
         """A statement for one set of jurisdictions (None: the system's), or,
@@ -318,3 +363,65 @@ class Restricted(Generic[M]):
         return Statement(
             build, times=frozenset({1}), optional=frozenset({0, 1}), arity=self.arity + 2 + given
         )
+
+
+@dataclass(frozen=True)
+class Ahead:
+    """A statement's read, with its values, waiting to be sent with others."""
+
+    statement: Statement[Any]
+    values: tuple[Any, ...]
+
+
+@contextmanager
+def reading_ahead(*reads: Ahead | None, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """Send ``reads`` together now; inside the block, their ``fetch`` calls find the rows.
+
+    A page's panels make a dozen small reads that do not depend on each other,
+    each a round trip to the database and, on a busy machine, a wait for the
+    database and then for the web process to be scheduled again. On
+    PostgreSQL they go as one pipeline (psycopg's pipeline mode): sent
+    together, answered together. Elsewhere they run one after the other.
+
+    The code inside the block reads as it always does: a ``fetch`` with the
+    same statement and values takes the rows read ahead (once), any other
+    runs its query. For reads only: a block that writes what it read ahead
+    would read the rows as they were before.
+    """
+    wanted = [read for read in reads if read is not None]
+    connection = connections[using]
+    if any(read.statement.using != using for read in wanted):
+        raise StatementError("every read ahead must use the block's database")
+    found: dict[tuple[Any, ...], list[Any]] = connection.__dict__.setdefault(_AHEAD_ATTR, {})
+    if found:
+        raise StatementError("reads ahead do not nest")
+    try:
+        for read, rows in zip(wanted, _read_together(connection, wanted), strict=True):
+            found[read.statement._key(read.values)] = rows
+        yield
+    finally:
+        found.clear()
+
+
+def _read_together(connection: BaseDatabaseWrapper, reads: Sequence[Ahead]) -> list[list[Any]]:
+    if connection.vendor != "postgresql" or len(reads) < 2:
+        return [read.statement.fetch(*read.values) for read in reads]
+    compiled = [read.statement._compiled(connection) for read in reads]
+    with connection.cursor():
+        pass  # connected, and checked as the first query of a request would be
+    cursors = []
+    try:
+        with connection.wrap_database_errors, connection.connection.pipeline():
+            for read, statement in zip(reads, compiled, strict=True):
+                cursor = connection.cursor()
+                cursors.append(cursor)
+                cursor.execute(
+                    statement.sql, read.statement._params(statement, read.values, connection)
+                )
+        return [
+            read.statement._rows(statement, cursor.fetchall())
+            for read, statement, cursor in zip(reads, compiled, cursors, strict=True)
+        ]
+    finally:
+        for cursor in cursors:
+            cursor.close()

@@ -18,7 +18,7 @@ from epitrace.accounts.scope import has_capability
 from epitrace.cases.models import Case
 from epitrace.contacts.choices import Relation, Setting
 from epitrace.contacts.models import Exposure
-from epitrace.core.statements import Restricted, Statement
+from epitrace.core.statements import Restricted, Statement, reading_ahead
 from epitrace.diseases.rules import InfectiousPeriod
 from epitrace.interviews.choices import CallOutcome
 from epitrace.interviews.forms import ContactEntryForm
@@ -151,6 +151,15 @@ def case_records(user: Any, case: Case) -> CaseRecords:
 
 def case_panels(request: HttpRequest, case: Case) -> dict[str, Any]:
     """Everything the panels of the case page need: the interview, contacts, the chain."""
+    with reading_ahead(
+        _INTERVIEW.ahead(case.pk),
+        _ATTEMPTS.ahead(case.pk),
+        _CHAIN.ahead(request.user, case.pk, case.person.pk),
+    ):
+        return _case_panels(request, case)
+
+
+def _case_panels(request: HttpRequest, case: Case) -> dict[str, Any]:
     sheet = InterviewSheet.build(case, interview_of(case))
     records = case_records(request.user, case)
     return {

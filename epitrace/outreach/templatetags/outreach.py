@@ -31,7 +31,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from epitrace.core.querysets import person_in_reach
-from epitrace.core.statements import PersonRows, Restricted, Statement
+from epitrace.core.statements import Ahead, PersonRows, Restricted, Statement
 from epitrace.outreach.access import reads_log
 from epitrace.outreach.choices import InboundState, State
 from epitrace.outreach.models import CheckInAnswer, InboundMessage, OutboxMessage, Suppression
@@ -84,6 +84,16 @@ def _opt_outs(person: int) -> QuerySet[Suppression]:
 # One statement for the messages panel's opt-outs; what this user may not see
 # of them is left out afterwards (person_outreach).
 _OPT_OUTS = Statement(_opt_outs)
+
+
+def outreach_reads(user: Any, person_id: int) -> list[Ahead | None]:
+    """``person_outreach``'s reads, for a page to send with its others (``reading_ahead``)."""
+    return [
+        _SENT.ahead(user, person_id),
+        _RECEIVED.ahead(user, person_id),
+        _ANSWERS.ahead(user, person_id),
+        _OPT_OUTS.ahead(person_id),
+    ]
 
 
 @register.simple_tag(takes_context=True)

@@ -15,7 +15,7 @@ from django import template
 from django.db.models import QuerySet
 
 from epitrace.accounts.scope import has_capability
-from epitrace.core.statements import Restricted
+from epitrace.core.statements import Ahead, Restricted
 from epitrace.queues.choices import ACTIVE_STATES, State
 from epitrace.queues.forms import CompleteForm
 from epitrace.queues.models import WorkItem
@@ -63,6 +63,13 @@ _ABOUT_CASE = Restricted(WorkItem, lambda items, case: _shown(items.filter(case=
 _ABOUT_PERSON = Restricted(
     WorkItem, lambda items, person: _shown(items.filter(pk__in=_about_person(person)))
 )
+
+
+def work_panel_read(user: Any, case: Any = None, person: Any = None) -> Ahead | None:
+    """``work_panel``'s read, for a page to send with its others (``reading_ahead``)."""
+    if case is not None:
+        return _ABOUT_CASE.ahead(user, case.pk)
+    return _ABOUT_PERSON.ahead(user, person.pk) if person is not None else None
 
 
 @register.inclusion_tag("queues/includes/work_panel.html", takes_context=True)

@@ -11,9 +11,10 @@ from django.views.decorators.http import require_http_methods
 from epitrace.audit.services import record_search
 from epitrace.cases.models import Case
 from epitrace.core.querysets import found_in_reach
-from epitrace.core.statements import Restricted
+from epitrace.core.statements import Restricted, reading_ahead
 from epitrace.labs.models import LabResult
 from epitrace.people.models import Person
+from epitrace.queues.templatetags.queues import work_panel_read
 from epitrace.web.access import method_not_allowed, visible_or_404
 from epitrace.web.filters import CaseFilter
 from epitrace.web.views.common import (
@@ -72,7 +73,22 @@ def case_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if refused := method_not_allowed(request, ["GET"]):
         return refused
     person = case.person
-    person_visible, guardian = _person_and_guardian(user, person)
+    guardian_id = person.pk if person.guardian_id is None else person.guardian_id
+    # The page's reads sent together: those that need the person in reach
+    # (its contact points) once the first has said whether it is.
+    with reading_ahead(
+        _PERSON_AND_GUARDIAN.ahead(user, person.pk, guardian_id),
+        _LABS.ahead(user, case.pk),
+        work_panel_read(user, case=case),
+    ):
+        person_visible, guardian = _person_and_guardian(user, person)
+        return _case_page(request, case, person_visible, guardian)
+
+
+def _case_page(
+    request: HtmxHttpRequest, case: Case, person_visible: bool, guardian: Person | None
+) -> HttpResponse:
+    user, person = request.user, case.person
     contact_points, opted_out = contact_points_of(user, person)
     context = {
         "case": case,

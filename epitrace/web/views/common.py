@@ -16,7 +16,7 @@ from django_htmx.middleware import HtmxDetails
 
 from epitrace.cases.models import Case
 from epitrace.contacts.models import Exposure
-from epitrace.core.statements import PersonRows, Restricted
+from epitrace.core.statements import Ahead, PersonRows, Restricted
 from epitrace.outreach.models import Suppression
 from epitrace.people.models import ContactPoint, Person
 
@@ -151,6 +151,11 @@ _CONTACT_POINTS = PersonRows(
         )
     ),
 )
+
+
+def contact_points_read(user: Any, person: Person) -> Ahead | None:
+    """``contact_points_of``'s read, for a page to send with its others (``reading_ahead``)."""
+    return _CONTACT_POINTS.ahead(user, person.pk)
 
 
 def contact_points_of(user: Any, person: Person) -> tuple[list[ContactPoint], frozenset[str]]:

@@ -15,15 +15,16 @@ from epitrace.accounts.scope import has_capability, visible_jurisdiction_ids
 from epitrace.audit.services import record_denied, record_read, record_search
 from epitrace.contacts.models import Exposure
 from epitrace.core.querysets import found_in_reach
-from epitrace.core.statements import PersonRows, Restricted
+from epitrace.core.statements import PersonRows, Restricted, reading_ahead
 from epitrace.interviews.rendering import FAST_RENDERER
 from epitrace.labs.models import LabResult
 from epitrace.monitoring.services import do_set_contact_window
-from epitrace.outreach.templatetags.outreach import opted_out_addresses
+from epitrace.outreach.templatetags.outreach import opted_out_addresses, outreach_reads
 from epitrace.people.choices import ContactKind
 from epitrace.people.merge.access import MERGE_CAPABILITY
 from epitrace.people.merge.views import merge_history_context
 from epitrace.people.models import ContactPoint, ContactWindow, Person, PersonIdentifier
+from epitrace.queues.templatetags.queues import work_panel_read
 from epitrace.web.access import method_not_allowed, visible_or_404
 from epitrace.web.forms import ContactWindowForm, PersonSearchForm
 from epitrace.web.search import name_q
@@ -32,11 +33,12 @@ from epitrace.web.views.common import (
     HtmxHttpRequest,
     cases_and_linked,
     contact_points_of,
+    contact_points_read,
     paginate,
     render_with_partial,
     search_data,
 )
-from epitrace.web.views.sharing import sharing_context
+from epitrace.web.views.sharing import sharing_context, sharing_reads
 
 
 @require_http_methods(["GET", "POST"])
@@ -99,19 +101,20 @@ def person_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if refused := method_not_allowed(request, ["GET"]):
         return refused
     found_in_reach(user, person.pk)
-    contact_points, opted_out = contact_points_of(user, person)
-    context = {
-        "person": person,
-        "contact_points": contact_points,
-        "opted_out": opted_out,
-        # Staff who may change the record may change when it is messaged.
-        "window_form": ContactWindowForm(
-            initial={"contact_window": person.contact_window}, renderer=FAST_RENDERER
-        )
-        if _may_change(user, person)
-        else None,
-    }
-    return render(request, "web/person_detail.html", context)
+    with reading_ahead(contact_points_read(user, person), work_panel_read(user, person=person)):
+        contact_points, opted_out = contact_points_of(user, person)
+        context = {
+            "person": person,
+            "contact_points": contact_points,
+            "opted_out": opted_out,
+            # Staff who may change the record may change when it is messaged.
+            "window_form": ContactWindowForm(
+                initial={"contact_window": person.contact_window}, renderer=FAST_RENDERER
+            )
+            if _may_change(user, person)
+            else None,
+        }
+        return render(request, "web/person_detail.html", context)
 
 
 def _may_change(user: Any, person: Person) -> bool:
@@ -142,6 +145,20 @@ def person_panels(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if refused := method_not_allowed(request, ["GET"]):
         return refused
     record_read(user, person, request=request, reason="records")
+    # The panels' reads that need nothing but the person, sent together.
+    with reading_ahead(
+        _AS_CONTACT.ahead(user, person.pk),
+        _LABS.ahead(user, person.pk),
+        _IDENTIFIERS.ahead(user, person.pk),
+        _PERSON.ahead(user, person.guardian_id) if person.guardian_id else None,
+        *sharing_reads(person),
+        *outreach_reads(user, person.pk),
+    ):
+        return _person_panels(request, person, wards)
+
+
+def _person_panels(request: HtmxHttpRequest, person: Person, wards: list[Person]) -> HttpResponse:
+    user = request.user
     exposures = _AS_CONTACT.fetch(user, person.pk)
     cases, sources = cases_and_linked(user, person, (e.case_id for e in exposures))
     labs: list[Any] = _LABS.fetch(user, person.pk)  # each given its visible case

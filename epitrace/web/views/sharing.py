@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from epitrace.accounts.scope import has_capability
 from epitrace.cases.models import Case
-from epitrace.core.statements import Statement
+from epitrace.core.statements import Ahead, Statement
 from epitrace.jurisdictions.models import Jurisdiction, RecordShare, Transfer
 from epitrace.jurisdictions.sharing import (
     break_glass_for_director,
@@ -159,6 +159,11 @@ _TRANSFERS = Statement(
         "from_jurisdiction", "to_jurisdiction", "moved_by"
     )
 )
+
+
+def sharing_reads(person: Person) -> list[Ahead]:
+    """``sharing_context``'s reads, for a page to send with its others (``reading_ahead``)."""
+    return [_SHARES.ahead(person.pk), _TRANSFERS.ahead(person.pk)]
 
 
 def sharing_context(request: HtmxHttpRequest, person: Person) -> dict[str, object]:
