@@ -23,7 +23,7 @@ from epitrace.queues.integrity import overlapping_claims
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 # Not measured, after the last tracer starts: each web process's first
-# requests open its connection and compile its statements, once per set of
+# requests open its connection and compile its statements, once per number of
 # jurisdictions its tracers work (a server that has run a minute has them all).
 WARMUP_SECONDS = 15.0
 CSRF_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
