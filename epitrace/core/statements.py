@@ -332,12 +332,13 @@ class Restricted(Generic[M]):
         # The jurisdictions reach the SQL as values (``IN (%s, ...)``): every set
         # of one size shares a statement, so a process compiles it once, not
         # once per local health department its users belong to.
-        sized = ids is not None and self.arity + 2 + len(ids) <= len(_MARKERS)
-        key = len(ids) if sized and ids is not None else ids
+        key: frozenset[int] | int | None = ids
+        jurisdictions: list[int] = []
+        if ids is not None and self.arity + 2 + len(ids) <= len(_MARKERS):
+            key, jurisdictions = len(ids), sorted(ids)
         statement = self._statements.get(key)
         if statement is None:
             statement = self._statements[key] = self._statement(key)
-        jurisdictions = sorted(ids) if sized and ids is not None else ()
         return statement, (user.pk, timezone.now(), *values, *jurisdictions)
 
     def ahead(self, user: User | Any, *values: int) -> Ahead | None:
@@ -392,15 +393,16 @@ def reading_ahead(*reads: Ahead | None, using: str = DEFAULT_DB_ALIAS) -> Iterat
     connection = connections[using]
     if any(read.statement.using != using for read in wanted):
         raise StatementError("every read ahead must use the block's database")
-    found: dict[tuple[Any, ...], list[Any]] = connection.__dict__.setdefault(_AHEAD_ATTR, {})
-    if found:
+    if _AHEAD_ATTR in connection.__dict__:
         raise StatementError("reads ahead do not nest")
+    found: dict[tuple[Any, ...], list[Any]] = {}
+    connection.__dict__[_AHEAD_ATTR] = found
     try:
         for read, rows in zip(wanted, _read_together(connection, wanted), strict=True):
             found[read.statement._key(read.values)] = rows
         yield
     finally:
-        found.clear()
+        del connection.__dict__[_AHEAD_ATTR]
 
 
 def _read_together(connection: BaseDatabaseWrapper, reads: Sequence[Ahead]) -> list[list[Any]]:

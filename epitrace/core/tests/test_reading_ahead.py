@@ -125,3 +125,30 @@ def test_one_round_trip_on_postgresql_and_a_failed_read_leaves_the_connection_us
     ):
         pass
     assert _pks(CASES.fetch(a.person.pk)) == [a.case.pk]
+
+
+def test_the_work_pages_use_every_read_they_send_ahead(personas, client, monkeypatch):
+    """A read sent ahead that the page then asks with other values would run twice."""
+    from epitrace.core import statements
+
+    blocks: list[dict[tuple[Any, ...], list[Any]]] = []
+    real = statements._read_together
+
+    def noting(connection: Any, reads: Any) -> list[list[Any]]:
+        blocks.append(connection.__dict__[statements._AHEAD_ATTR])  # what is taken leaves it
+        return real(connection, reads)
+
+    monkeypatch.setattr(statements, "_read_together", noting)
+    a = personas.a
+    f.ContactPointFactory.create(person=a.person)
+    client.force_login(a.tracer)
+    pages = [
+        f"/cases/{a.case.pk}/",
+        f"/interviews/cases/{a.case.pk}/panels/",
+        f"/people/{a.contact.pk}/",
+        f"/people/{a.contact.pk}/panels/",
+    ]
+    for page in pages:
+        assert client.get(page, HTTP_HX_REQUEST="true").status_code == 200, page
+    assert len(blocks) == len(pages)
+    assert [list(block) for block in blocks] == [[]] * len(pages)

@@ -73,11 +73,10 @@ def case_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if refused := method_not_allowed(request, ["GET"]):
         return refused
     person = case.person
-    guardian_id = person.pk if person.guardian_id is None else person.guardian_id
     # The page's reads sent together: those that need the person in reach
     # (its contact points) once the first has said whether it is.
     with reading_ahead(
-        _PERSON_AND_GUARDIAN.ahead(user, person.pk, guardian_id),
+        _PERSON_AND_GUARDIAN.ahead(user, *_person_and_guardian_ids(person)),
         _LABS.ahead(user, case.pk),
         work_panel_read(user, case=case),
     ):
@@ -104,10 +103,14 @@ def _case_page(
     return render(request, "web/case_detail.html", context)
 
 
+def _person_and_guardian_ids(person: Person) -> tuple[int, int]:
+    # Without a guardian, the person twice: the statement takes two values.
+    return person.pk, person.pk if person.guardian_id is None else person.guardian_id
+
+
 def _person_and_guardian(user: Any, person: Person) -> tuple[bool, Person | None]:
     """Whether the person's own page is within reach, and their visible guardian: one query."""
-    guardian_id = person.pk if person.guardian_id is None else person.guardian_id
-    found = {p.pk: p for p in _PERSON_AND_GUARDIAN.fetch(user, person.pk, guardian_id)}
+    found = {p.pk: p for p in _PERSON_AND_GUARDIAN.fetch(user, *_person_and_guardian_ids(person))}
     for pk in found:
         found_in_reach(user, pk)
     guardian = found.get(person.guardian_id) if person.guardian_id is not None else None
