@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import connection
 from django.db.models import Exists, OuterRef, Value
+from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 
 from epitrace.cases.models import Case
 from epitrace.contacts.models import Exposure
 from epitrace.core.statements import Statement, StatementError
+from epitrace.diseases.models import DiseaseProfile
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +61,30 @@ def test_compiled_once_then_one_query_per_call_with_relations_loaded(personas):
         _ = [(c.person.jurisdiction.name, c.disease.name) for c in cases]
     assert len(queries.captured_queries) == 1
     assert str(personas.b.person.pk) in queries.captured_queries[0]["sql"]
+
+
+def test_columns_are_converted_as_the_orm_converts_them_without_asking_again(personas, monkeypatch):
+    # A JSON column is text until its field's converter reads it (on every
+    # database); a date is one on SQLite. The converters are found once.
+    profiles = Statement(
+        lambda pk: DiseaseProfile.objects.filter(disease=pk).select_related("disease")
+    )
+    disease = personas.a.case.disease_id
+    expected = [(p.pk, p.parameters, p.effective_from) for p in profiles.build(disease)]
+    assert expected
+    assert isinstance(expected[0][1], dict)
+    first = [(p.pk, p.parameters, p.effective_from) for p in profiles.fetch(disease)]
+    asked: list[object] = []
+    original = SQLCompiler.get_converters
+
+    def counted(self: SQLCompiler, expressions: Any) -> Any:
+        asked.append(expressions)
+        return original(self, expressions)
+
+    monkeypatch.setattr(SQLCompiler, "get_converters", counted)
+    again = [(p.pk, p.parameters, p.effective_from) for p in profiles.fetch(disease)]
+    assert first == again == expected
+    assert asked == []
 
 
 def test_instances_behave_as_the_orms(personas):
