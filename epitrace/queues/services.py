@@ -37,9 +37,10 @@ from epitrace.jurisdictions.models import Jurisdiction
 from epitrace.queues import conf
 from epitrace.queues.choices import EXPOSURE_KINDS, ClaimEnd, Kind, Outcome, State
 from epitrace.queues.claims import next_item, release_expired
+from epitrace.queues.ending import end_claim
 from epitrace.queues.errors import QueueError
 from epitrace.queues.facts import case_facts, exposure_facts
-from epitrace.queues.models import ClaimLog, WorkItem
+from epitrace.queues.models import WorkItem
 from epitrace.queues.sync import case_priority, exposure_priority
 
 __all__ = [
@@ -134,8 +135,7 @@ def complete_item(
             held.state, held.outcome = State.DONE, outcome
             held.completed_by_id, held.completed_at = user.pk, now
             ended = ClaimEnd.COMPLETED
-        held.save()
-        _end_claim(held, now, ended)
+        end_claim(held, now, ended)
         record_change(user, held, before, snapshot(held, AUDITED), request=request, reason=ended)
     return held
 
@@ -148,8 +148,7 @@ def release_item(item: WorkItem, user: Any, *, request: HttpRequest | None = Non
         now = timezone.now()
         _back_to_queue(held, now, available=now)
         held.released_by_id, held.released_at = user.pk, now
-        held.save()
-        _end_claim(held, now, ClaimEnd.RELEASED)
+        end_claim(held, now, ClaimEnd.RELEASED)
         record_change(
             user, held, before, snapshot(held, AUDITED), request=request, reason="release"
         )
@@ -287,9 +286,3 @@ def _unclaim(item: WorkItem) -> None:
 def _back_to_queue(item: WorkItem, now: dt.datetime, *, available: dt.datetime) -> None:
     _unclaim(item)
     item.state, item.available_at = State.OPEN, available
-
-
-def _end_claim(item: WorkItem, now: dt.datetime, ended: str) -> None:
-    ClaimLog.objects.filter(item=item, released_at__isnull=True).update(
-        released_at=now, ended=ended
-    )

@@ -230,6 +230,33 @@ def test_complete_release_and_retry(personas: Personas, settings) -> None:
         services.release_item(item, user)
 
 
+def _row(item: WorkItem) -> dict[str, object]:
+    return {f.attname: getattr(item, f.attname) for f in WorkItem._meta.concrete_fields}
+
+
+@pytest.mark.parametrize(
+    "end",
+    [
+        lambda item, user: services.complete_item(item, user, Outcome.COMPLETED, note="done"),
+        lambda item, user: services.complete_item(item, user, Outcome.NOT_REACHED, note="vm"),
+        lambda item, user: services.release_item(item, user),
+    ],
+    ids=["completed", "retry", "released"],
+)
+def test_an_outcome_stores_every_column_it_changes(personas, end) -> None:
+    # The end of a claim writes the item's claim columns by SQL of its own
+    # (ending.py), not the whole row: what the service returns must be what
+    # is stored, a column left out of ENDED_FIELDS would show here.
+    user = personas.a.tracer
+    item = case_item(personas.a.jurisdiction)
+    services.next_item(user)
+    WorkItem.objects.filter(pk=item.pk).update(priority=777)  # as a priority recompute would
+    ended = end(item, user)
+    stored = WorkItem.objects.get(pk=item.pk)
+    assert _row(stored) == {**_row(ended), "priority": 777}
+    assert ClaimLog.objects.get(item=item).released_at is not None
+
+
 def test_a_released_item_skips_its_releaser_for_a_while(personas: Personas) -> None:
     jur = personas.a.jurisdiction
     item = case_item(jur)
