@@ -35,11 +35,13 @@ ENDED_FIELDS = (
     "completed_at",
     "released_by",
     "released_at",
+    "updated_at",  # as save() would stamp it (auto_now)
 )
 
 
 def end_claim(item: WorkItem, now: dt.datetime, ended: str) -> None:
     """Store ``item``'s claim columns as they are now and close its open claim."""
+    item.updated_at = now
     connection = connections[router.db_for_write(WorkItem, instance=item)]
     item_sql, log_sql = _statements(connection)
     values = [
