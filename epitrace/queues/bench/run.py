@@ -84,7 +84,28 @@ def run(options: Options, say: Callable[[str], None]) -> QueueFigures:
             timings = _locust(Path(scratch), port, tracers, options)
         finally:
             server.stop(web)
-    return _figures(timings, options, figures, started, load_before)
+    result = _figures(timings, options, figures, started, load_before)
+    if warning := dry_queues(result):
+        say(warning)
+    return result
+
+
+# Above this share of Next presses finding nothing, the run measured empty queues.
+DRY_SHARE = 0.05
+
+
+def dry_queues(figures: QueueFigures) -> str | None:
+    """A warning when the tracers' queues ran dry: a Next that finds nothing
+    is a cheap request, and the figures would look better than the claims
+    they are meant to measure (repeated runs complete the LHDs' items)."""
+    presses = figures.claims + figures.empty_next
+    if not presses or figures.empty_next <= DRY_SHARE * presses:
+        return None
+    return (
+        f"warning: {figures.empty_next:,} of {presses:,} Next presses found nothing to claim;"
+        " the bench's LHD queues are running dry and these figures do not measure claims"
+        " (restore the database or add cases with --cases)"
+    )
 
 
 def _locust(

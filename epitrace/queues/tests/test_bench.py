@@ -6,15 +6,17 @@ SQLite lives in this process's memory. A few tracers for a few seconds.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
 
 from epitrace.core.reference import ensure_reference_data
-from epitrace.queues.bench.run import percentile
+from epitrace.queues.bench.run import QueueFigures, dry_queues, percentile
 from epitrace.queues.models import ClaimLog
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -27,6 +29,20 @@ def test_percentile_is_nearest_rank() -> None:
     values = [float(v) for v in range(1, 101)]
     assert percentile(values, 95) == 95.0
     assert percentile(values, 50) == 50.0
+
+
+def _figures(claims: int, empty_next: int) -> QueueFigures:
+    blank: dict[str, Any] = {field.name: 0 for field in dataclasses.fields(QueueFigures)}
+    return QueueFigures(**{**blank, "claims": claims, "empty_next": empty_next})
+
+
+def test_a_run_whose_queues_ran_dry_says_so() -> None:
+    assert dry_queues(_figures(claims=3700, empty_next=0)) is None
+    assert dry_queues(_figures(claims=3700, empty_next=150)) is None  # a few, at a limit
+    assert dry_queues(_figures(claims=0, empty_next=0)) is None
+    warning = dry_queues(_figures(claims=37, empty_next=11537))
+    assert warning is not None
+    assert "11,537 of 11,574" in warning
 
 
 def test_a_small_run_measures_tracers_over_http(transactional_db: None) -> None:
