@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from django.db import connection, models
 from django.db.models.base import ModelState
+from django.db.models.fields import NOT_PROVIDED
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query_utils import DeferredAttribute
 from django.db.models.signals import post_init
@@ -157,57 +158,85 @@ def _take_related_ids(obj: models.Model, relations: tuple[tuple[str, str, str], 
             del cache[name]  # the id was changed by hand: it wins, as in Django
 
 
-# (attname, name, field) of each concrete field, in the order Model(*args) takes them.
-_layouts: dict[type[models.Model], tuple[tuple[str, str, models.Field[Any, Any]], ...]] = {}
-# Whether an instance of the model may be filled through its __dict__ (see new_instance).
-_plain: dict[type[models.Model], bool] = {}
+@dataclass(frozen=True)
+class _Layout:
+    """How ``new_instance`` fills a model's instances, worked out once per model."""
+
+    # Every concrete field's attname, in the order Model(*args) takes them,
+    # with its default when that is a fixed value (None, "", a non-callable
+    # default); None where a callable makes it.
+    fixed: dict[str, Any]
+    made: tuple[tuple[str, str, Any], ...]  # (attname, name, callable): defaults made each time
+    by_name: dict[str, str]  # a foreign key's name -> its attname
+    # Whether an instance may be filled through its __dict__: the model's
+    # attributes are plain deferred ones (no file or custom descriptor) and
+    # no ``post_init`` receiver listens.
+    plain: bool
+
+
+_layouts: dict[type[models.Model], _Layout] = {}
 _PLAIN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute)
+
+
+def _layout(model: type[models.Model]) -> _Layout:
+    layout = _layouts.get(model)
+    if layout is None:
+        fields = model._meta.concrete_fields
+        fixed: dict[str, Any] = {}
+        made = []
+        for field in fields:
+            # Field.get_default() calls a callable default (or a database
+            # default's expression maker) each time, and otherwise returns
+            # the same value each time: that value is worked out here once.
+            if (
+                field.has_default() and callable(field.default)
+            ) or field.db_default is not NOT_PROVIDED:
+                fixed[field.attname] = None
+                made.append((field.attname, field.name, field.get_default))
+            else:
+                fixed[field.attname] = field.get_default()
+        layout = _layouts[model] = _Layout(
+            fixed=fixed,
+            made=tuple(made),
+            by_name={f.name: f.attname for f in fields if f.name != f.attname},
+            plain=not post_init.has_listeners(model)
+            and all(isinstance(model.__dict__.get(a), _PLAIN_DESCRIPTORS) for a in fixed),
+        )
+    return layout
 
 
 def new_instance(model: type[M], values: dict[str, Any]) -> M:
     """``model(**values)``, several times faster, for building many rows.
 
     Django's keyword path looks every field up by exception when it is not
-    given; here each attribute is set once, straight into the instance's
-    ``__dict__`` when that is all ``Model.__init__`` would do: the model's
-    attributes are plain deferred ones (no file or custom descriptor) and no
-    ``post_init`` receiver listens. Values are given by attname
-    (``person_id``) or, for a foreign key, by name with the related instance
-    (``person``), which is then assigned through its descriptor exactly as
-    the keyword path does. Fields not given get their default.
+    given; here the instance's attributes start as a copy of the model's
+    fixed defaults, the given values go over them, and only callable
+    defaults are called; straight into the instance's ``__dict__`` when that
+    is all ``Model.__init__`` would do (``_Layout.plain``). Values are given
+    by attname (``person_id``) or, for a foreign key, by name with the
+    related instance (``person``), which is then assigned through its
+    descriptor exactly as the keyword path does.
     """
-    layout = _layouts.get(model)
-    if layout is None:
-        layout = _layouts[model] = tuple(
-            (f.attname, f.name, f) for f in model._meta.concrete_fields
-        )
-    plain = _plain.get(model)
-    if plain is None:
-        plain = _plain[model] = not post_init.has_listeners(model) and all(
-            isinstance(model.__dict__.get(attname), _PLAIN_DESCRIPTORS) for attname, _, _ in layout
-        )
-    args: list[Any] = []
+    layout = _layout(model)
+    attrs = layout.fixed.copy()
     related: list[tuple[str, Any]] = []
-    used = 0
-    for attname, name, field in layout:
-        if attname in values:
-            args.append(values[attname])
-            used += 1
-        elif name != attname and name in values:
-            args.append(None)
-            related.append((name, values[name]))
-            used += 1
+    for key, value in values.items():
+        if key in attrs:
+            attrs[key] = value
+        elif key in layout.by_name:
+            related.append((key, value))
         else:
-            args.append(field.get_default())
-    if used != len(values):
-        known = {n for a, n, _ in layout} | {a for a, n, _ in layout}
-        raise TypeError(f"{model.__name__}() got unexpected fields {sorted(set(values) - known)}")
-    if plain:
+            unknown = sorted(k for k in values if k not in attrs and k not in layout.by_name)
+            raise TypeError(f"{model.__name__}() got unexpected fields {unknown}")
+    for attname, name, make in layout.made:
+        if attname not in values and name not in values:
+            attrs[attname] = make()
+    if layout.plain:
         obj = model.__new__(model)
         obj._state = ModelState()
-        obj.__dict__.update(zip([attname for attname, _, _ in layout], args, strict=True))
+        obj.__dict__.update(attrs)
     else:
-        obj = model(*args)
+        obj = model(*attrs.values())
     for name, value in related:
         setattr(obj, name, value)
     return obj

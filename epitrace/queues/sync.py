@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from epitrace.cases.choices import CaseStatus, InvestigationStatus
 from epitrace.contacts.choices import MonitoringStatus
+from epitrace.core.bulkinsert import insert, new_instance
 from epitrace.queues.bulk import update_rows
 from epitrace.queues.choices import ACTIVE_STATES, ClaimEnd, Kind, Outcome, State
 from epitrace.queues.facts import (
@@ -207,15 +208,18 @@ def _keeps(kind: str, state: str, fact: CaseFacts) -> bool:
 
 
 def _new_investigation(fact: CaseFacts, priority: int, now: dt.datetime) -> WorkItem:
-    return WorkItem(
-        kind=Kind.INVESTIGATION,
-        case_id=fact.pk,
-        jurisdiction_id=fact.jurisdiction_id,
-        queue_id=fact.queue_id,
-        language=fact.language,
-        priority=priority,
-        available_at=now,
-        due_at=now + dt.timedelta(hours=fact.factors.weights.due_hours),
+    return new_instance(
+        WorkItem,
+        {
+            "kind": Kind.INVESTIGATION,
+            "case_id": fact.pk,
+            "jurisdiction_id": fact.jurisdiction_id,
+            "queue_id": fact.queue_id,
+            "language": fact.language,
+            "priority": priority,
+            "available_at": now,
+            "due_at": now + dt.timedelta(hours=fact.factors.weights.due_hours),
+        },
     )
 
 
@@ -252,7 +256,7 @@ def _write(
     with transaction.atomic(savepoint=False):  # no savepoint inside the import's transaction
         if new:
             # A concurrent importer may have created some: theirs stand.
-            WorkItem.objects.bulk_create(new, ignore_conflicts=True)
+            insert(new, skip_conflicts=True)
             result.created += len(new)
         if changed:
             update_rows(WorkItem, _UPDATED, changed)

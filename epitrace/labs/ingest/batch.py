@@ -331,7 +331,7 @@ class BatchWriter:
     def _case_for(self, lab: LabResult, person: Person, written: Written) -> Case | None:
         if lab.disease_id is None:
             return None
-        day = local_day(lab.specimen_collected_at)
+        day = local_day(lab.specimen_collected_at, self.writer.zone)
         profile = self.writer._profile(lab.disease_id, day)
         group = self.cases[(id(person), lab.disease_id)]
         latest = group[-1] if group else None
@@ -351,7 +351,8 @@ class BatchWriter:
 
     def _refresh_case(self, case: Case, lab: LabResult) -> bool:
         positives = bool(self.positives.get(id(case)))
-        return refresh_case(case, self.writer.positive_class(case, lab), positives, lab)
+        classification = self.writer.positive_class(case, lab)
+        return refresh_case(case, classification, positives, lab, self.writer.zone)
 
     # --- the writes -----------------------------------------------------------------
     def _insert(self) -> None:

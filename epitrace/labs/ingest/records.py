@@ -60,6 +60,10 @@ class RecordWriter:
         self.resolver = AddressResolver()
         self.matcher = PersonMatcher(actor)
         self.profiles: dict[int, list[DiseaseProfile]] = {}
+        # Specimen days are counted in the zone the import runs in, looked up
+        # once: the lookup goes through the thread's and task's locals, and
+        # a result asks for its day two or three times.
+        self.zone = timezone.get_current_timezone()
 
     # --- persons ---------------------------------------------------------------
     def person_for(self, report: LabReport, written: Written) -> Person:
@@ -215,7 +219,7 @@ class RecordWriter:
         """Set ``lab.case``; returns an existing case it joined, to refresh once saved."""
         if lab.disease_id is None:
             return None  # a test no profile names (influenza...): stored and exported only
-        specimen_day = local_day(lab.specimen_collected_at)
+        specimen_day = local_day(lab.specimen_collected_at, self.zone)
         profile = self._profile(lab.disease_id, specimen_day)
         latest = (
             Case.objects.restrict(self.actor, "change")
@@ -246,7 +250,7 @@ class RecordWriter:
             .exclude(status=ResultStatus.CANCELLED)
             .exists()
         )
-        changed = refresh_case(case, self.positive_class(case, lab), positives, lab)
+        changed = refresh_case(case, self.positive_class(case, lab), positives, lab, self.zone)
         if changed:
             case.save()
         return changed
@@ -255,7 +259,7 @@ class RecordWriter:
         """The classification ``lab`` argues for ``case`` (None for a non-positive)."""
         if lab.interpretation != Interpretation.POSITIVE:
             return None
-        day = local_day(lab.specimen_collected_at)
+        day = local_day(lab.specimen_collected_at, self.zone)
         return self._classification(self._profile(case.disease_id, day), lab)
 
     def _open_case(
@@ -328,13 +332,20 @@ def new_case(
     )
 
 
-def refresh_case(case: Case, classification: str | None, positives: bool, lab: LabResult) -> bool:
+def refresh_case(
+    case: Case,
+    classification: str | None,
+    positives: bool,
+    lab: LabResult,
+    zone: dt.tzinfo | None = None,
+) -> bool:
     """Re-derive ``case`` after ``lab`` joined it; True when something changed.
 
     ``classification`` is what the lab argues for (None for a non-positive),
-    ``positives`` whether the case still has a positive, uncancelled result.
+    ``positives`` whether the case still has a positive, uncancelled result;
+    ``zone`` the time zone of the specimen's day (default: the current one).
     """
-    day = local_day(lab.specimen_collected_at)
+    day = local_day(lab.specimen_collected_at, zone)
     changed = False
     if classification and RANK.get(classification, 0) > RANK.get(case.classification, 0):
         case.classification, changed = classification, True
@@ -421,7 +432,8 @@ def _offset_minutes(moment: dt.datetime | None) -> int | None:
     return int(offset.total_seconds() // 60) if offset is not None else None
 
 
-def local_day(moment: dt.datetime | None) -> dt.date:
+def local_day(moment: dt.datetime | None, zone: dt.tzinfo | None = None) -> dt.date:
+    """The day of ``moment`` in ``zone`` (default: the current time zone)."""
     if moment is None:
-        return timezone.localdate()
-    return timezone.localtime(moment).date()
+        return timezone.localdate(timezone=zone)
+    return timezone.localtime(moment, zone).date()

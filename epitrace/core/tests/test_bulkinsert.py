@@ -1,0 +1,74 @@
+"""``new_instance`` builds what ``Model(**values)`` builds, defaults included."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.db import models
+
+from epitrace.core.bulkinsert import new_instance
+from epitrace.interviews.models import Interview
+from epitrace.jurisdictions.models import Jurisdiction
+from epitrace.labs.models import RawMessage
+from epitrace.outreach.models import OutboxMessage
+from epitrace.people.models import Person
+
+
+def _attributes(obj: models.Model) -> dict[str, Any]:
+    return {k: v for k, v in obj.__dict__.items() if k != "_state"}
+
+
+def _same(built: models.Model, expected: models.Model) -> None:
+    got, wanted = _attributes(built), _attributes(expected)
+    assert list(got) == list(wanted)  # the same attributes, in field order
+    for name, value in wanted.items():
+        if isinstance(value, dt.datetime):  # a timezone.now default, made a moment apart
+            assert abs(got[name] - value) < dt.timedelta(seconds=5), name
+        else:
+            assert got[name] == value, name
+            assert type(got[name]) is type(value), name
+
+
+@pytest.mark.parametrize(
+    ("model", "values"),
+    [
+        (Person, {"given_name": "Ana", "family_name": "Lima", "jurisdiction_id": 7}),
+        (RawMessage, {"format": "hl7", "content": "MSH|^~\\&|", "sha256": "ab" * 32}),
+        (OutboxMessage, {"key": "k", "channel": "sms", "person_id": 3, "body": "Hello"}),
+        (Interview, {"case_id": 11}),
+    ],
+)
+def test_an_instance_is_the_one_the_model_builds(
+    model: type[models.Model], values: dict[str, Any]
+) -> None:
+    _same(new_instance(model, values), model(**values))
+
+
+def test_callable_defaults_are_made_for_each_instance() -> None:
+    first, second = new_instance(Interview, {"case_id": 1}), new_instance(Interview, {"case_id": 2})
+    assert first.answers == {}
+    assert second.answers == {}
+    first.answers["q"] = "yes"
+    assert second.answers == {}  # not one dict shared by every interview
+    assert new_instance(Interview, {"case_id": 3}).answers == {}
+
+
+def test_a_given_value_wins_over_the_default_and_is_not_copied() -> None:
+    answers = {"q": "no"}
+    interview = new_instance(Interview, {"case_id": 1, "answers": answers})
+    assert interview.answers is answers
+
+
+def test_a_foreign_key_given_as_an_instance_sets_its_id() -> None:
+    jurisdiction = Jurisdiction(pk=42, code="x", name="X")
+    person = new_instance(Person, {"given_name": "Ana", "jurisdiction": jurisdiction})
+    assert person.jurisdiction_id == 42
+    assert person.jurisdiction is jurisdiction
+    _same(person, Person(given_name="Ana", jurisdiction=jurisdiction))
+
+
+def test_an_unknown_field_is_refused_by_name() -> None:
+    with pytest.raises(TypeError, match=r"Person\(\) got unexpected fields \['nickname'\]"):
+        new_instance(Person, {"given_name": "Ana", "nickname": "A"})
