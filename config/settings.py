@@ -179,8 +179,24 @@ TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "epitrace" / "templates"],
-        "APP_DIRS": True,
         "OPTIONS": {
+            # Django's cached loader with literal translations rendered once
+            # per language (core/templating.py), inside django-template-partials'
+            # loader, as that app would wrap the cached one.
+            "loaders": [
+                (
+                    "template_partials.loader.Loader",
+                    [
+                        (
+                            "epitrace.core.templating.Loader",
+                            [
+                                "django.template.loaders.filesystem.Loader",
+                                "django.template.loaders.app_directories.Loader",
+                            ],
+                        )
+                    ],
+                )
+            ],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
