@@ -59,9 +59,8 @@ def is_fixed(node: TranslateNode) -> bool:
     )
 
 
-def fix_translations(template: Template) -> int:
-    """Turn the literal ``translate`` tags of ``template`` into fixed ones; how many."""
-    fixed = 0
+def fix_translations(template: Template) -> None:
+    """Turn the literal ``translate`` tags of ``template`` into fixed ones."""
     for node in template.nodelist.get_nodes_by_type(TranslateNode):
         if isinstance(node, TranslateNode) and is_fixed(node):
             # The node keeps its parse (message, asvar, noop, position for
@@ -69,8 +68,6 @@ def fix_translations(template: Template) -> int:
             # rather than being rebuilt in every kind of parent node.
             node.__class__ = FixedTranslateNode
             cast(FixedTranslateNode, node).rendered = {}
-            fixed += 1
-    return fixed
 
 
 class Loader(cached.Loader):

@@ -85,7 +85,11 @@ def sync_cases(case_ids: Iterable[int], *, now: dt.datetime | None = None) -> Sy
             fact.factors, Kind.INVESTIGATION, today=today, waiting_hours=0, contact=False
         )
         if _needs_investigation(fact) and fact.pk not in has_investigation:
-            new.append(_new_investigation(fact, result.case_priorities[fact.pk], now))
+            new.append(
+                _new_item(
+                    Kind.INVESTIGATION, fact, result.case_priorities[fact.pk], now, case_id=fact.pk
+                )
+            )
     stale, changed = [], []
     for row in items:
         fact = facts[row["case_id"]]
@@ -159,21 +163,18 @@ def open_notifications(exposure_ids: Iterable[int], *, now: dt.datetime | None =
         .values_list("exposure_id", flat=True)
     )
     new = [
-        WorkItem(
-            kind=Kind.NOTIFICATION,
+        _new_item(
+            Kind.NOTIFICATION,
+            fact,
+            exposure_priority(fact, Kind.NOTIFICATION, now),
+            now,
             exposure_id=fact.pk,
-            jurisdiction_id=fact.jurisdiction_id,
-            queue_id=fact.queue_id,
-            language=fact.language,
-            priority=exposure_priority(fact, Kind.NOTIFICATION, now),
-            available_at=now,
-            due_at=now + dt.timedelta(hours=fact.factors.weights.due_hours),
         )
         for fact in due
         if fact.pk not in active
     ]
     # A concurrent caller may have opened some: theirs stand (a partial unique index).
-    WorkItem.objects.bulk_create(new, ignore_conflicts=True)
+    insert(new, skip_conflicts=True)
     return len(new)
 
 
@@ -207,12 +208,15 @@ def _keeps(kind: str, state: str, fact: CaseFacts) -> bool:
     return fact.investigation_status in INVESTIGATION_TO_DO
 
 
-def _new_investigation(fact: CaseFacts, priority: int, now: dt.datetime) -> WorkItem:
+def _new_item(
+    kind: str, fact: CaseFacts | ExposureFacts, priority: int, now: dt.datetime, **about: int
+) -> WorkItem:
+    """A new item routed as its case's or exposure's facts say; ``about`` names the record."""
     return new_instance(
         WorkItem,
         {
-            "kind": Kind.INVESTIGATION,
-            "case_id": fact.pk,
+            "kind": kind,
+            **about,
             "jurisdiction_id": fact.jurisdiction_id,
             "queue_id": fact.queue_id,
             "language": fact.language,

@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from epitrace.audit.models import AuditEvent
 from epitrace.cases.priority import recompute_priority
-from epitrace.queues import services
+from epitrace.queues import services, sync
 from epitrace.queues.choices import Kind, State
+from epitrace.queues.models import WorkItem
 from epitrace.queues.sync import open_notifications
 from epitrace.testing import factories as f
 from epitrace.testing.personas import Personas
@@ -89,3 +90,25 @@ def test_notifications_in_bulk_for_contacts_not_yet_reached(personas: Personas) 
     case.save(update_fields=["status", "closed_at"])
     late = f.ExposureFactory.create(case=case, monitoring_status="not_started")
     assert open_notifications([late.pk]) == 0
+
+
+def test_a_notification_opened_meanwhile_by_another_caller_stands(
+    personas: Personas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case = personas.a.case
+    waiting = [
+        f.ExposureFactory.create(case=case, monitoring_status="not_started") for _ in range(2)
+    ]
+    theirs: list[int] = []
+    real_insert = sync.insert
+
+    def racing_insert(rows: list[WorkItem], **options: bool) -> None:
+        # Another caller opens the first contact's item after this one checked.
+        theirs.append(services.open_item(Kind.NOTIFICATION, exposure=waiting[0]).pk)
+        real_insert(rows, **options)
+
+    monkeypatch.setattr(sync, "insert", racing_insert)
+    open_notifications([e.pk for e in waiting])
+    items = WorkItem.objects.filter(exposure__in=waiting, kind=Kind.NOTIFICATION)
+    assert sorted(items.values_list("exposure_id", flat=True)) == sorted(e.pk for e in waiting)
+    assert items.get(exposure=waiting[0]).pk == theirs[0]
