@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, models, router
 from django.db.models.base import ModelState
 from django.db.models.fields import NOT_PROVIDED
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
@@ -168,6 +168,9 @@ class _Layout:
     fixed: dict[str, Any]
     made: tuple[tuple[str, str, Any], ...]  # (attname, name, callable): defaults made each time
     by_name: dict[str, str]  # a foreign key's name -> its attname
+    # A many-to-one key's name -> (its attname, the target's attname, the
+    # target's concrete model): what its descriptor's assignment works with.
+    links: dict[str, tuple[str, str, type[models.Model]]]
     # Whether an instance may be filled through its __dict__: the model's
     # attributes are plain deferred ones (no file or custom descriptor) and
     # no ``post_init`` receiver listens.
@@ -199,10 +202,20 @@ def _layout(model: type[models.Model]) -> _Layout:
             fixed=fixed,
             made=tuple(made),
             by_name={f.name: f.attname for f in fields if f.name != f.attname},
+            links={f.name: _link_of(f) for f in fields if _links_simply(f)},
             plain=not post_init.has_listeners(model)
             and all(isinstance(model.__dict__.get(a), _PLAIN_DESCRIPTORS) for a in fixed),
         )
     return layout
+
+
+def _links_simply(field: Any) -> bool:
+    """A many-to-one key on one column (not one-to-one: its descriptor also caches the way back)."""
+    return bool(field.many_to_one) and len(field.related_fields) == 1
+
+
+def _link_of(field: Any) -> tuple[str, str, type[models.Model]]:
+    return field.attname, field.target_field.attname, field.remote_field.model._meta.concrete_model
 
 
 def new_instance(model: type[M], values: dict[str, Any]) -> M:
@@ -234,12 +247,45 @@ def new_instance(model: type[M], values: dict[str, Any]) -> M:
     if layout.plain:
         obj = model.__new__(model)
         obj._state = ModelState()
+        if related:
+            related = [(n, v) for n, v in related if not _link(obj, attrs, layout, n, v)]
         obj.__dict__.update(attrs)
     else:
         obj = model(*attrs.values())
     for name, value in related:
         setattr(obj, name, value)
     return obj
+
+
+def _link(obj: models.Model, attrs: dict[str, Any], layout: _Layout, name: str, value: Any) -> bool:
+    """What assigning ``value`` to the many-to-one key ``name`` does, into ``attrs``.
+
+    The descriptor's checks and the router's two lookups cost more than the
+    rest of a row's making; without database routers they come down to the
+    comparisons below. False (nothing done) when the descriptor must decide:
+    a one-to-one key, routers, a value of another model or another database.
+    """
+    link = layout.links.get(name)
+    if link is None or router.routers:
+        return False
+    attname, target, model = link
+    state = obj._state
+    if value is None:
+        attrs[attname] = None
+    elif isinstance(value, model):
+        other = value._state
+        # router.db_for_write without routers: the other instance's database, or the default.
+        if state.db is None:
+            state.db = other.db or DEFAULT_DB_ALIAS
+        if other.db is None:
+            other.db = state.db
+        if other.db != state.db:
+            return False  # router.allow_relation refuses it: the descriptor says so
+        attrs[attname] = getattr(value, target)
+    else:
+        return False
+    state.fields_cache[name] = value
+    return True
 
 
 def _allocate(table: str, column: str, count: int) -> list[int]:

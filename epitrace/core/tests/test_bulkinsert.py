@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.db import models
 
+from epitrace.cases.models import Case
 from epitrace.core.bulkinsert import new_instance
 from epitrace.interviews.models import Interview
 from epitrace.jurisdictions.models import Jurisdiction
@@ -67,6 +68,56 @@ def test_a_foreign_key_given_as_an_instance_sets_its_id() -> None:
     assert person.jurisdiction_id == 42
     assert person.jurisdiction is jurisdiction
     _same(person, Person(given_name="Ana", jurisdiction=jurisdiction))
+
+
+def _state(obj: models.Model) -> tuple[str | None, dict[str, Any]]:
+    return obj._state.db, dict(obj._state.fields_cache)
+
+
+@pytest.mark.parametrize("database", [None, "default"])
+def test_a_foreign_key_is_linked_as_its_descriptor_links_it(database: str | None) -> None:
+    """The instance's database, the cached related instance, the related
+    instance's own database: as assigning through the descriptor leaves them."""
+    ours, theirs = Jurisdiction(pk=42, code="x"), Jurisdiction(pk=42, code="x")
+    ours._state.db = theirs._state.db = database
+    built = new_instance(Person, {"given_name": "Ana", "jurisdiction": ours})
+    expected = Person(given_name="Ana", jurisdiction=theirs)
+    _same(built, expected)
+    assert _state(built)[0] == _state(expected)[0] == "default"
+    assert built._state.fields_cache == {"jurisdiction": ours}
+    assert ours._state.db == theirs._state.db == "default"
+
+
+def test_a_foreign_key_set_to_none_is_cached_as_none() -> None:
+    built, expected = new_instance(Person, {"jurisdiction": None}), Person(jurisdiction=None)
+    _same(built, expected)
+    assert _state(built) == _state(expected) == (None, {"jurisdiction": None})
+
+
+def test_a_foreign_key_given_another_model_is_refused_as_django_refuses_it() -> None:
+    with pytest.raises(ValueError, match=r'"Person\.jurisdiction" must be a "Jurisdiction"'):
+        new_instance(Person, {"jurisdiction": Person(pk=1)})
+
+
+def test_related_instances_of_two_databases_are_refused_as_django_refuses_them() -> None:
+    """The instance takes the first key's database; a key on another one is refused."""
+    values = {"jurisdiction": _on(Jurisdiction(pk=43), "default"), "person": _on(Person(pk=5), "x")}
+    with pytest.raises(ValueError, match="router prevents this relation"):
+        Case(**values)
+    with pytest.raises(ValueError, match="router prevents this relation"):
+        new_instance(Case, values)
+
+
+def _on(obj: models.Model, database: str) -> models.Model:
+    obj._state.db = database
+    return obj
+
+
+def test_a_one_to_one_key_also_caches_the_way_back() -> None:
+    case = Case(pk=9)
+    interview = new_instance(Interview, {"case": case})
+    assert interview.case_id == 9
+    assert case.interview is interview  # the descriptor's reverse cache, no query
 
 
 def test_an_unknown_field_is_refused_by_name() -> None:
