@@ -168,8 +168,10 @@ def enqueue_many(drafts: list[Draft], *, now: dt.datetime | None = None) -> list
     """
     now = now or timezone.now()
     keyed: dict[str, Draft] = {}
+    # Once per call: an enum's ``values`` is a new list of every choice each time it is read.
+    channels, purposes = set(Channel.values), set(Purpose.values)
     for draft in drafts:
-        if draft.channel not in Channel.values or draft.purpose not in Purpose.values:
+        if draft.channel not in channels or draft.purpose not in purposes:
             raise OutreachError(f"unknown channel or purpose: {draft.channel}/{draft.purpose}")
         draft.address = normalise_address(draft.channel, draft.address)
         key = idempotency_key(

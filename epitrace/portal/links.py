@@ -66,8 +66,9 @@ def mint_links(requests: Sequence[LinkRequest], now: dt.datetime | None = None) 
     urls, rows = [], []
     # The address of a placeholder token, completed per link: one reverse() per call.
     head, _, tail = reverse("portal:open", kwargs={"token": _PLACEHOLDER}).partition(_PLACEHOLDER)
+    purposes = set(LinkPurpose.values)  # a new list of every choice each time it is read
     for request in requests:
-        if request.purpose not in LinkPurpose.values:
+        if request.purpose not in purposes:
             raise ValueError(f"unknown portal link purpose {request.purpose!r}")
         token = secrets.token_urlsafe(TOKEN_BYTES)
         rows.append(
