@@ -33,7 +33,7 @@ from epitrace.labs.ingest.reading import Entry, batches, default_workers, read_a
 from epitrace.labs.ingest.records import RecordWriter, Written
 from epitrace.labs.ingest.report import LabReport, RawItem, Rejected
 from epitrace.labs.models import IngestKey, RawMessage
-from epitrace.monitoring.triggers import on_cases_opened
+from epitrace.monitoring.triggers import on_new_cases
 from epitrace.people.linkage import model as fs
 from epitrace.people.matching import importer_model
 
@@ -197,7 +197,7 @@ class Pipeline:
         recompute_priority(c.pk for c in created + updated)
         # A new positive case: the self-interview link and, for an adult, the
         # exposure-notification code request, queued in this transaction.
-        on_cases_opened([c.pk for c in created])
+        on_new_cases(created)
 
     def process(
         self, item: RawItem, fmt: Format, source_name: str = "", stored: RawMessage | None = None

@@ -16,7 +16,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from epitrace.monitoring.triggers import on_cases_opened, on_exposures_added
+from epitrace.cases.models import Case
+from epitrace.monitoring.triggers import on_cases_opened, on_exposures_added, on_new_cases
 from epitrace.outreach.choices import Channel, Purpose, State, SuppressionReason
 from epitrace.outreach.dispatcher.worker import Dispatcher
 from epitrace.outreach.keys import request_uuid
@@ -84,7 +85,23 @@ def test_a_new_adult_case_gets_links_and_an_en_code(
     assert on_cases_opened([case.pk]) == []
 
 
-def test_minors_deceased_and_opted_out(personas: Any, settings: Any) -> None:
+def _in_hand(cases: list[Any]) -> list[OutboxMessage]:
+    """The importer's way: cases it holds with their persons, read back by nobody."""
+    held = list(Case.objects.filter(pk__in=[c.pk for c in cases]).select_related("person"))
+    with CaptureQueriesContext(connection) as queries:
+        rows = on_new_cases(held)
+    assert not [q for q in queries if '"cases_case"' in q["sql"]]
+    # The guardians not in hand, in one query.
+    assert len([q for q in queries if q["sql"].startswith('SELECT "people_person"')]) == 1
+    return rows
+
+
+@pytest.mark.parametrize(
+    "opened",
+    [lambda cases: on_cases_opened([c.pk for c in cases]), _in_hand],
+    ids=["by_id", "in_hand"],
+)
+def test_minors_deceased_and_opted_out(personas: Any, settings: Any, opened: Any) -> None:
     settings.EPITRACE_OUTREACH_WINDOW = "00:00-23:59"
     guardian = _person(personas, phone="+18605552002", email=None)
     minor = _person(
@@ -102,7 +119,7 @@ def test_minors_deceased_and_opted_out(personas: Any, settings: Any) -> None:
         address="+18605552004", channel=Channel.SMS, reason=SuppressionReason.STOP
     )
     cases = [f.CaseFactory.create(person=p) for p in (minor, dead, opted)]
-    rows = on_cases_opened([c.pk for c in cases])
+    rows = opened(cases)
     got = sorted((r.person_id, r.channel, r.address) for r in rows)
     assert got == sorted(
         [
