@@ -1,16 +1,39 @@
-"""Literal translations rendered once per language (core/templating.py)."""
+"""Literal translations rendered once per language, literal addresses reversed once
+(core/templating.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from django.http import HttpRequest, HttpResponse
 from django.template import Context, Engine, engines
 from django.template.backends.django import DjangoTemplates
+from django.template.defaulttags import URLNode
 from django.templatetags.i18n import TranslateNode
+from django.test import override_settings
+from django.urls import NoReverseMatch, path, set_script_prefix, set_urlconf
 from django.utils import translation
 
-from epitrace.core.templating import FixedTranslateNode
+from epitrace.core.templating import FixedTranslateNode, FixedURLNode
+
+
+def _view(request: HttpRequest, **kwargs: object) -> HttpResponse:
+    return HttpResponse()
+
+
+# This module is the URL configuration of the address tests.
+urlpatterns = [
+    path("here/", _view, name="here"),
+    path("cases/<int:pk>/", _view, name="case"),
+]
+
+
+class Moved:
+    """Another URL configuration, as a request may set one (``request.urlconf``)."""
+
+    urlpatterns = [path("moved/here/", _view, name="here")]
+
 
 I18N = {"i18n": "django.templatetags.i18n"}
 TEMPLATES = {
@@ -26,6 +49,13 @@ TEMPLATES = {
         "{% translate 'Change' context 'verb' %}{% endblock %}"
     ),
     "part.html": "{% load i18n %}<p>{% translate 'Thank you' %}</p>",
+    "links.html": (
+        "{% for n in numbers %}<a href=\"{% url 'here' %}\">{% url 'case' n %}</a>{% endfor %}"
+        "{% url 'here' as there %}[{{ there }}]{% url 'nowhere' as gone %}[{{ gone }}]"
+        "{% url name %}{% autoescape off %}{% url 'here' %}{% endautoescape %}"
+    ),
+    "broken.html": "{% url 'nowhere' %}",
+    "here.html": "{% url 'here' %}",
 }
 
 
@@ -83,3 +113,41 @@ def test_the_project_loads_its_templates_through_it() -> None:
     nodes = template.nodelist.get_nodes_by_type(TranslateNode)
     assert nodes
     assert all(isinstance(node, FixedTranslateNode) for node in nodes)
+
+
+def test_fixed_addresses_are_those_django_reverses(engine: Engine, tmp_path: Path) -> None:
+    plain = Engine(dirs=[str(tmp_path)], loaders=["django.template.loaders.filesystem.Loader"])
+    with override_settings(ROOT_URLCONF=__name__):
+        for _ in range(2):  # reversed, then kept
+            fixed = _render(engine, "links.html", "en", name="here")
+            assert fixed == _render(plain, "links.html", "en", name="here")
+        assert fixed == (
+            '<a href="/here/">/cases/0/</a><a href="/here/">/cases/1/</a>'
+            '<a href="/here/">/cases/2/</a>[/here/][]/here//here/'
+        )
+        links = engine.get_template("links.html").nodelist
+        # Literal names: in the loop, 'as' a variable (a miss too), unescaped;
+        # with an argument or a variable name the tag stays Django's.
+        assert len(list(links.get_nodes_by_type(FixedURLNode))) == 4
+        assert len([n for n in links.get_nodes_by_type(URLNode) if type(n) is URLNode]) == 2
+        with pytest.raises(NoReverseMatch):
+            _render(engine, "broken.html", "en")
+
+
+def test_a_fixed_address_follows_the_url_configuration_and_the_prefix(engine: Engine) -> None:
+    with override_settings(ROOT_URLCONF=__name__):
+        assert _render(engine, "here.html", "en") == "/here/"
+        set_script_prefix("/epitrace/")
+        try:
+            assert _render(engine, "here.html", "en") == "/epitrace/here/"
+        finally:
+            set_script_prefix("/")
+        set_urlconf(Moved)  # type: ignore[arg-type] # a request's own configuration (a module)
+        try:
+            assert _render(engine, "here.html", "en") == "/moved/here/"
+        finally:
+            set_urlconf(None)
+        assert _render(engine, "here.html", "en") == "/here/"
+    # Back to the project's configuration, where 'here' names no address.
+    with pytest.raises(NoReverseMatch):
+        _render(engine, "here.html", "en")
