@@ -318,7 +318,11 @@ class BatchWriter:
         previous = self.case_of_lab.pop(token, None)
         if previous is not None:
             self.positives[previous].discard(token)
-        case = self.case_by_pk.get(lab.case_id) if lab.case_id else lab.case
+        # A result without a case id can only have a new case in hand: read from
+        # the instance's cache, as the descriptor would, without its exceptions.
+        case = (
+            self.case_by_pk.get(lab.case_id) if lab.case_id else lab._state.fields_cache.get("case")
+        )
         if (
             case is not None
             and lab.interpretation == Interpretation.POSITIVE
@@ -342,7 +346,7 @@ class BatchWriter:
         if classification is None or lab.interpretation != Interpretation.POSITIVE:
             return None
         episode = max((c.episode for c in group), default=0) + 1 if latest else 1
-        case = new_case(person, lab, profile, classification, day, episode)
+        case = new_case(person, lab, profile, classification, day, episode, self.writer.zone)
         group.append(case)
         self.new_cases.append(case)
         lab.case = case

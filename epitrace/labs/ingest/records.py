@@ -282,7 +282,7 @@ class RecordWriter:
             if latest
             else 1
         )
-        case = new_case(person, lab, profile, classification, day, episode)
+        case = new_case(person, lab, profile, classification, day, episode, self.zone)
         case.save()
         return case
 
@@ -310,9 +310,11 @@ def new_case(
     classification: str,
     day: dt.date,
     episode: int,
+    zone: dt.tzinfo | None = None,
 ) -> Case:
     """The case a first positive opens, not saved yet: isolation from the
-    specimen date by the profile's rules (the interview adds the onset)."""
+    specimen date by the profile's rules (the interview adds the onset).
+    ``zone``: the current time zone, when the caller has it at hand."""
     assert lab.disease_id is not None  # only a profiled test opens a case
     end = isolation_end(profile, specimen=day) if profile is not None else None
     return new_instance(
@@ -324,7 +326,7 @@ def new_case(
             "episode": episode,
             "classification": classification,
             "jurisdiction_id": person.jurisdiction_id,
-            "report_date": timezone.localdate(),
+            "report_date": timezone.localdate(timezone=zone),
             "specimen_date": day,
             "isolation_start": day if end else None,
             "isolation_end": end,
