@@ -129,9 +129,10 @@ def insert(objs: Sequence[models.Model], *, skip_conflicts: bool = False) -> Non
                 "ON CONFLICT DO NOTHING"
             )
             cursor.execute(f"DELETE FROM {target}")  # noqa: S608
+    alias = connection.alias  # a lookup through the thread's connections: once, not per row
     for obj in objs:
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = alias
 
 
 def _take_related_ids(obj: models.Model, relations: tuple[tuple[str, str, str], ...]) -> None:
