@@ -7,3 +7,7 @@ class QueueError(Exception):
     @property
     def message(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+class NotVisible(QueueError):
+    """The item asked for by id is not one the user may change, or does not exist."""

@@ -32,18 +32,19 @@ from epitrace.audit.choices import Action
 from epitrace.audit.services import record_change, snapshot
 from epitrace.cases.models import Case
 from epitrace.contacts.models import Exposure
-from epitrace.core.statements import Statement
+from epitrace.core.statements import Restricted, Statement
 from epitrace.jurisdictions.models import Jurisdiction
 from epitrace.queues import conf
 from epitrace.queues.choices import EXPOSURE_KINDS, ClaimEnd, Kind, Outcome, State
 from epitrace.queues.claims import next_item, release_expired
 from epitrace.queues.ending import end_claim
-from epitrace.queues.errors import QueueError
+from epitrace.queues.errors import NotVisible, QueueError
 from epitrace.queues.facts import case_facts, exposure_facts
 from epitrace.queues.models import WorkItem
 from epitrace.queues.sync import case_priority, exposure_priority
 
 __all__ = [
+    "NotVisible",
     "QueueError",
     "complete_item",
     "items_for_case",
@@ -109,14 +110,18 @@ def open_item(
 
 
 def complete_item(
-    item: WorkItem,
+    item: WorkItem | int,
     user: Any,
     outcome: str,
     *,
     note: str = "",
     request: HttpRequest | None = None,
 ) -> WorkItem:
-    """Record what came of the claimed ``item``; ``user`` must hold the claim."""
+    """Record what came of the claimed ``item``; ``user`` must hold the claim.
+
+    ``item`` by id: a request's, looked up among the items ``user`` may change
+    as it is locked (NotVisible when it is not one of them).
+    """
     if outcome not in Outcome.values:
         raise ValueError(f"unknown outcome {outcome!r}; one of {', '.join(Outcome.values)}")
     with transaction.atomic():
@@ -140,8 +145,11 @@ def complete_item(
     return held
 
 
-def release_item(item: WorkItem, user: Any, *, request: HttpRequest | None = None) -> WorkItem:
-    """Give a claimed item back to its queue, now; ``user`` must hold the claim."""
+def release_item(
+    item: WorkItem | int, user: Any, *, request: HttpRequest | None = None
+) -> WorkItem:
+    """Give a claimed item back to its queue, now; ``user`` must hold the claim
+    (``item`` by id as for :func:`complete_item`)."""
     with transaction.atomic():
         held = _held(item, user)
         before = snapshot(held, AUDITED)
@@ -155,8 +163,9 @@ def release_item(item: WorkItem, user: Any, *, request: HttpRequest | None = Non
     return held
 
 
-def keep_item(item: WorkItem, user: Any) -> WorkItem:
-    """Extend the claim: the tracer is still working on it (the page's heartbeat)."""
+def keep_item(item: WorkItem | int, user: Any) -> WorkItem:
+    """Extend the claim: the tracer is still working on it (the page's heartbeat;
+    ``item`` by id as for :func:`complete_item`)."""
     with transaction.atomic():
         held = _held(item, user)
         held.claim_expires_at = timezone.now() + conf.claim_timeout()
@@ -268,9 +277,25 @@ _LOCKED = Statement(
 )
 
 
-def _held(item: WorkItem, user: Any) -> WorkItem:
+# The same read, of an item asked for by id: among those the user may change.
+# A view's outcome, release and heartbeat need no other read of the item.
+_LOCKED_VISIBLE = Restricted(
+    WorkItem,
+    lambda items, pk: (
+        items.select_for_update(of=("self",)).select_related("case", "exposure").filter(pk=pk)
+    ),
+    "change",
+)
+
+
+def _held(item: WorkItem | int, user: Any) -> WorkItem:
     """The item locked for update, if ``user`` still holds its claim."""
-    found = _LOCKED.fetch(item.pk)
+    if isinstance(item, WorkItem):
+        found = _LOCKED.fetch(item.pk)
+    else:
+        found = _LOCKED_VISIBLE.fetch(user, item)
+        if not found:
+            raise NotVisible(item)
     held = found[0] if found else None
     if held is None or held.state != State.CLAIMED or held.claimed_by_id != user.pk:
         raise QueueError(

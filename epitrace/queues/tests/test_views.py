@@ -124,6 +124,31 @@ def test_the_item_page_shows_its_claims(personas: Personas, client: Client) -> N
     assert reverse("queues:complete", args=[item.pk]) in body
 
 
+@pytest.mark.parametrize("name", ["complete", "release", "keep"])
+def test_an_outcome_reads_the_item_once_and_a_hidden_one_is_audited_as_denied(
+    personas: Personas, client: Client, name: str
+) -> None:
+    """The item is looked up among those the user may change as it is locked:
+    one read of it; another jurisdiction's item is a 404, audited as denied."""
+    item = case_item(personas.a.jurisdiction)
+    services.next_item(personas.a.tracer)
+    url = reverse(f"queues:{name}", args=[item.pk])
+    client.force_login(personas.b.tracer)
+    assert client.post(url, {"outcome": Outcome.COMPLETED}).status_code == 404
+    denied = AuditEvent.objects.filter(action="denied", object_id=str(item.pk))
+    assert denied.get().object_type == "queues.workitem"
+    item.refresh_from_db()
+    assert item.state == State.CLAIMED  # nothing changed
+    client.force_login(personas.a.tracer)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.post(url, {"outcome": Outcome.COMPLETED}).status_code in (302, 204)
+    reads = [
+        q for q in captured if q["sql"].startswith("SELECT") and '"queues_workitem"' in q["sql"]
+    ]
+    assert len(reads) == 1, [q["sql"][:120] for q in reads]
+    assert "FOR UPDATE" in reads[0]["sql"]
+
+
 @pytest.mark.parametrize("name", ["item", "complete", "release", "keep"])
 def test_another_jurisdictions_item_is_not_found(
     personas: Personas, client: Client, name: str

@@ -15,11 +15,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from epitrace.audit.services import record_denied
 from epitrace.core.statements import Restricted
 from epitrace.queues import services
 from epitrace.queues.choices import ACTIVE_STATES, State
 from epitrace.queues.claims import candidates
-from epitrace.queues.errors import QueueError
+from epitrace.queues.errors import NotVisible, QueueError
 from epitrace.queues.forms import CompleteForm
 from epitrace.queues.models import WorkItem
 from epitrace.queues.workers import worker_for
@@ -103,21 +104,23 @@ def item_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 def complete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    item = _workable(request, pk)
-    if refused := method_not_allowed(request, ["POST"]):
+    if refused := _refused(request, pk):
         return refused
     form = CompleteForm(request.POST)
     if not form.is_valid():
+        _workable(request, pk)  # a 404 for an item they may not change, as for any method
         messages.error(request, _("Choose an outcome."))
-        return redirect("queues:item", pk=item.pk)
+        return redirect("queues:item", pk=pk)
     try:
         done = services.complete_item(
-            item,
+            pk,
             request.user,
             form.cleaned_data["outcome"],
             note=form.cleaned_data["note"],
             request=request,
         )
+    except NotVisible:
+        raise _denied(request, pk) from None
     except QueueError as exc:
         messages.error(request, exc.message)
         return redirect("queues:mine")
@@ -131,11 +134,12 @@ def complete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 def release(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    item = _workable(request, pk)
-    if refused := method_not_allowed(request, ["POST"]):
+    if refused := _refused(request, pk):
         return refused
     try:
-        services.release_item(item, request.user, request=request)
+        services.release_item(pk, request.user, request=request)
+    except NotVisible:
+        raise _denied(request, pk) from None
     except QueueError as exc:
         messages.error(request, exc.message)
     else:
@@ -145,19 +149,38 @@ def release(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 def keep(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The open page's heartbeat: the tracer is still on it (no content, 204)."""
-    item = _workable(request, pk)
-    if refused := method_not_allowed(request, ["POST"]):
+    if refused := _refused(request, pk):
         return refused
     try:
-        services.keep_item(item, request.user)
+        services.keep_item(pk, request.user)
+    except NotVisible:
+        raise _denied(request, pk) from None
     except QueueError:
         return HttpResponse(status=409)
     return HttpResponse(status=204)
 
 
-# Every outcome and release looks the item up: compiled once per number of jurisdictions.
+# A method other than POST looks the item up first: compiled once per number of jurisdictions.
 _WORKABLE = Restricted(WorkItem, lambda items, pk: items.filter(pk=pk), "change")
 
 
 def _workable(request: HtmxHttpRequest, pk: int) -> WorkItem:
     return visible_or_404(request, _WORKABLE, pk, read=False)
+
+
+def _refused(request: HtmxHttpRequest, pk: int) -> HttpResponse | None:
+    """405 for a method other than POST, after the item was looked up (404 first).
+
+    A POST's item is looked up by the service as it locks it: one read,
+    among the items the user may change (NotVisible otherwise).
+    """
+    refused = method_not_allowed(request, ["POST"])
+    if refused is not None:
+        _workable(request, pk)
+    return refused
+
+
+def _denied(request: HtmxHttpRequest, pk: int) -> Http404:
+    """The 404 of an item the user may not change, audited as visible_or_404 audits it."""
+    record_denied(request.user, WorkItem, pk, request=request)
+    return Http404()
