@@ -1,4 +1,4 @@
-"""The template loader: Django's cached loader, with each fixed translation rendered once.
+"""The template loader: Django's cached loader; fixed translations and addresses made once.
 
 A ``{% translate "Cases" %}`` of a literal renders the same text every time
 for a language, yet Django's node makes a lazy string, looks the active

@@ -18,7 +18,8 @@ Both are set-based: a fixed number of statements per call, whatever the
 number of records, so an import batch of thousands of results pays for them
 once. Call them inside the transaction that opened the records (the rows
 commit with it); the outbox keys make a second call for the same records on
-the same day add nothing.
+the same day add nothing. ``on_new_cases(cases)`` is the first for cases
+already in hand with their persons (the importer's).
 """
 
 from __future__ import annotations
