@@ -181,8 +181,9 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "epitrace" / "templates"],
         "OPTIONS": {
             # Django's cached loader with literal translations rendered once
-            # per language (core/templating.py), inside django-template-partials'
-            # loader, as that app would wrap the cached one.
+            # per language and literal url tags reversed once (core/templating.py),
+            # inside django-template-partials' loader, as that app would wrap the
+            # cached one.
             "loaders": [
                 (
                     "template_partials.loader.Loader",

@@ -267,25 +267,15 @@ def _existing(
 # --- Claims ----------------------------------------------------------------------------------
 
 
-# Every outcome and release starts here: compiled once (core/statements.py).
-_LOCKED = Statement(
-    lambda pk: (
-        WorkItem.objects.select_for_update(of=("self",))
-        .select_related("case", "exposure")
-        .filter(pk=pk)
-    )
-)
+def _locking(items: QuerySet[WorkItem], pk: int) -> QuerySet[WorkItem]:
+    """The read every outcome, release and heartbeat starts with: the item, locked."""
+    return items.select_for_update(of=("self",)).select_related("case", "exposure").filter(pk=pk)
 
 
-# The same read, of an item asked for by id: among those the user may change.
-# A view's outcome, release and heartbeat need no other read of the item.
-_LOCKED_VISIBLE = Restricted(
-    WorkItem,
-    lambda items, pk: (
-        items.select_for_update(of=("self",)).select_related("case", "exposure").filter(pk=pk)
-    ),
-    "change",
-)
+# Compiled once (core/statements.py); the second among the items the user may
+# change, for an item asked for by id: a view's outcome then needs no other read.
+_LOCKED = Statement(lambda pk: _locking(WorkItem.objects.all(), pk))
+_LOCKED_VISIBLE = Restricted(WorkItem, _locking, "change")
 
 
 def _held(item: WorkItem | int, user: Any) -> WorkItem:

@@ -33,12 +33,20 @@ def visible_or_404(
     else:
         found = list(queryset.filter(pk=pk)[:2])
     if len(found) != 1:
-        record_denied(request.user, queryset.model, pk, request=request)
-        raise Http404
+        raise denied(request, queryset.model, pk)
     obj = found[0]
     if read:
         record_read(request.user, obj, request=request)
     return obj
+
+
+def denied(request: HttpRequest, model: type[Model], pk: Any) -> Http404:
+    """The 404 of a record out of the user's reach (or missing), audited as a denied lookup.
+
+    For a view whose lookup happened elsewhere (a service's locking read).
+    """
+    record_denied(request.user, model, pk, request=request)
+    return Http404()
 
 
 def method_not_allowed(

@@ -15,7 +15,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from epitrace.audit.services import record_denied
 from epitrace.core.statements import Restricted
 from epitrace.queues import services
 from epitrace.queues.choices import ACTIVE_STATES, State
@@ -25,7 +24,7 @@ from epitrace.queues.forms import CompleteForm
 from epitrace.queues.models import WorkItem
 from epitrace.queues.workers import worker_for
 from epitrace.queues.workload import start_of_today
-from epitrace.web.access import method_not_allowed, visible_or_404
+from epitrace.web.access import denied, method_not_allowed, visible_or_404
 from epitrace.web.views.common import HtmxHttpRequest
 
 UPCOMING = 5
@@ -120,7 +119,7 @@ def complete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             request=request,
         )
     except NotVisible:
-        raise _denied(request, pk) from None
+        raise denied(request, WorkItem, pk) from None
     except QueueError as exc:
         messages.error(request, exc.message)
         return redirect("queues:mine")
@@ -139,7 +138,7 @@ def release(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     try:
         services.release_item(pk, request.user, request=request)
     except NotVisible:
-        raise _denied(request, pk) from None
+        raise denied(request, WorkItem, pk) from None
     except QueueError as exc:
         messages.error(request, exc.message)
     else:
@@ -154,7 +153,7 @@ def keep(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     try:
         services.keep_item(pk, request.user)
     except NotVisible:
-        raise _denied(request, pk) from None
+        raise denied(request, WorkItem, pk) from None
     except QueueError:
         return HttpResponse(status=409)
     return HttpResponse(status=204)
@@ -178,9 +177,3 @@ def _refused(request: HtmxHttpRequest, pk: int) -> HttpResponse | None:
     if refused is not None:
         _workable(request, pk)
     return refused
-
-
-def _denied(request: HtmxHttpRequest, pk: int) -> Http404:
-    """The 404 of an item the user may not change, audited as visible_or_404 audits it."""
-    record_denied(request.user, WorkItem, pk, request=request)
-    return Http404()
